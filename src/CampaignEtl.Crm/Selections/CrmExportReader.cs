@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using CampaignEtl.Crm.Store;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignEtl.Crm.Selections;
+
+/// <summary>Reads recipient-list selections out of the CRM, streaming, one person at a time.</summary>
+public sealed class CrmExportReader(CrmDatabase database)
+{
+    public CrmDatabase Database { get; } = database;
+
+    /// <summary>Names every marketing list, saved filter and opt-in of the given selections that the CRM lacks.</summary>
+    public async Task<IReadOnlyList<string>> FindUnknownAsync(
+        IEnumerable<(string Key, ExportSelection Selection, long OptInId)> lists, CancellationToken cancellationToken)
+    {
+        await using var connection = await Database.OpenAsync(readOnly: true, cancellationToken);
+        var problems = new List<string>();
+        foreach (var (key, selection, optInId) in lists)
+        {
+            for (var i = 0; i < selection.MarketingLists.Count; i++)
+            {
+                if (!await ExistsAsync(connection, "SELECT 1 FROM marketing_list WHERE name = $v", selection.MarketingLists[i], cancellationToken))
+                {
+                    problems.Add($"{key}:Selection:MarketingLists:{i}: marketing list '{selection.MarketingLists[i]}' does not exist in the CRM");
+                }
+            }
+
+            for (var i = 0; i < selection.SavedFilters.Count; i++)
+            {
+                if (!await ExistsAsync(connection, "SELECT 1 FROM saved_filter WHERE name = $v", selection.SavedFilters[i], cancellationToken))
+                {
+                    problems.Add($"{key}:Selection:SavedFilters:{i}: saved filter '{selection.SavedFilters[i]}' does not exist in the CRM");
+                }
+            }
+
+            if (!await ExistsAsync(connection, "SELECT 1 FROM opt_in WHERE id = $v", optInId, cancellationToken))
+            {
+                problems.Add($"{key}:OptInId: opt-in {optInId} does not exist in the CRM");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Every person of the selection, once each (the selection is a set, so a person in two of its
+    /// marketing lists comes once), with the first export rule that excludes them.
+    /// </summary>
+    public async IAsyncEnumerable<ExportCandidate> ReadAsync(
+        ExportSelection selection,
+        long optInId,
+        IReadOnlyList<string> attributeFields,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await Database.OpenAsync(readOnly: true, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$optInId", optInId);
+        var where = await SelectionSql.BuildWhereAsync(connection, command, selection, cancellationToken);
+        var columns = new StringBuilder();
+        foreach (var field in attributeFields)
+        {
+            columns.Append(", ").Append(PersonFields.Expression(field));
+        }
+
+        command.CommandText = $"""
+            SELECT p.id, p.entity_type, p.email, {SelectionSql.ExclusionCase}{columns}
+            FROM person p {SelectionSql.ConsentJoin}
+            WHERE {where}
+            """;
+        SqliteDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            throw Database.Translate(ex);
+        }
+
+        await using (reader)
+        {
+            long ordinal = 0;
+            var attributeCount = attributeFields.Count;
+            while (await ReadNextAsync(reader, cancellationToken))
+            {
+                var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
+                for (var i = 0; i < attributeCount; i++)
+                {
+                    attributes[i] = reader.IsDBNull(4 + i) ? null : reader.GetString(4 + i);
+                }
+
+                yield return new ExportCandidate(
+                    ++ordinal,
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    (ExportExclusion)reader.GetInt32(3),
+                    attributes);
+            }
+        }
+    }
+
+    /// <summary>Addresses shared by several exportable people of the selection (grouped inside SQLite, streaming).</summary>
+    public async IAsyncEnumerable<DuplicateEmail> ReadDuplicateEmailsAsync(
+        ExportSelection selection, long optInId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await Database.OpenAsync(readOnly: true, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$optInId", optInId);
+        var where = await SelectionSql.BuildWhereAsync(connection, command, selection, cancellationToken);
+        command.CommandText = $"""
+            SELECT p.email_normalized, count(*), group_concat(p.id, ' ')
+            FROM person p {SelectionSql.ConsentJoin}
+            WHERE {where} AND p.email_normalized IS NOT NULL AND p.email_normalized <> ''
+              AND ({SelectionSql.ExclusionCase}) = 0
+            GROUP BY p.email_normalized HAVING count(*) > 1
+            ORDER BY p.email_normalized
+            """;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await ReadNextAsync(reader, cancellationToken))
+        {
+            yield return new DuplicateEmail(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
+        }
+    }
+
+    private async Task<bool> ReadNextAsync(SqliteDataReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadAsync(cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            throw Database.Translate(ex);
+        }
+    }
+
+    private static async Task<bool> ExistsAsync(SqliteConnection connection, string sql, object value, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$v", value);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+}

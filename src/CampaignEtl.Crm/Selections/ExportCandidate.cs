@@ -1,0 +1,14 @@
+namespace CampaignEtl.Crm.Selections;
+
+/// <summary>One selected person with what the export rules need and the mapped attribute values.</summary>
+public sealed record ExportCandidate(
+    long Ordinal,
+    string PersonId,
+    string EntityType,
+    string? Email,
+    ExportExclusion Exclusion,
+    string?[] Attributes)
+{
+    // Dataflow copies a failing message's ToString into exception data: keep personal data out.
+    public override string ToString() => $"ExportCandidate #{Ordinal} {EntityType} {PersonId}";
+}

@@ -1,0 +1,127 @@
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignEtl.Crm.Store;
+
+/// <summary>Opens connections to the embedded CRM (SQLite) and creates its schema.</summary>
+public sealed class CrmDatabase
+{
+    public const string SchemaVersion = "1";
+
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteNotADatabase = 26;
+
+    public CrmDatabase(string path, TimeSpan busyTimeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+        BusyTimeout = busyTimeout;
+    }
+
+    public string Path { get; }
+
+    public TimeSpan BusyTimeout { get; }
+
+    public bool Exists => File.Exists(Path);
+
+    /// <summary>Opens an existing CRM; a missing file is an error, never silently created.</summary>
+    public async Task<SqliteConnection> OpenAsync(bool readOnly, CancellationToken cancellationToken)
+    {
+        if (!Exists)
+        {
+            throw CrmUnavailableException.Missing(Path);
+        }
+
+        var connection = new SqliteConnection(ConnectionString(readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite));
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await CheckSchemaAsync(connection, cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw Translate(ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Deletes any existing file and creates an empty CRM with the current schema.</summary>
+    public async Task<SqliteConnection> CreateAsync(CancellationToken cancellationToken)
+    {
+        var folder = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        foreach (var file in new[] { Path, Path + "-wal", Path + "-shm", Path + "-journal" })
+        {
+            File.Delete(file);
+        }
+
+        var connection = new SqliteConnection(ConnectionString(SqliteOpenMode.ReadWriteCreate));
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;\n" + LoadSchemaScript() +
+            $"\nINSERT INTO schema_info (key, value) VALUES ('schema_version', '{SchemaVersion}');";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Turns SQLite's codes into the one-line reasons an operator can act on.</summary>
+    public Exception Translate(SqliteException ex) => ex.SqliteErrorCode switch
+    {
+        SqliteBusy or SqliteLocked => CrmUnavailableException.Locked(Path, ex),
+        SqliteNotADatabase => CrmUnavailableException.NotACrm(Path, "the file is not a SQLite database", ex),
+        _ => ex,
+    };
+
+    internal static string LoadSchemaScript()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("CampaignEtl.Crm.crm.sqlite.sql")
+            ?? throw new InvalidOperationException("The CRM schema resource is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private string ConnectionString(SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path,
+        Mode = mode,
+        Pooling = false,
+        DefaultTimeout = (int)Math.Max(1, BusyTimeout.TotalSeconds),
+    }.ToString();
+
+    private async Task CheckSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM schema_info WHERE key = 'schema_version'";
+        object? version;
+        try
+        {
+            version = await command.ExecuteScalarAsync(cancellationToken);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 1)
+        {
+            throw CrmUnavailableException.NotACrm(Path, "the CRM tables are missing", ex);
+        }
+
+        if (version is not string text || text != SchemaVersion)
+        {
+            throw CrmUnavailableException.NotACrm(Path, $"schema version '{version}' is not the expected '{SchemaVersion}'");
+        }
+    }
+}
