@@ -1,0 +1,134 @@
+using System.Globalization;
+using CampaignEtl.Crm.Selections;
+using CampaignEtl.Pipeline.Journal;
+using CampaignEtl.Pipeline.Options;
+using CsvHelper;
+
+namespace CampaignEtl.Pipeline.Export;
+
+/// <summary>Writes classified batches to the export and reject files and keeps the counts (one thread: the writer block).</summary>
+internal sealed class ExportBatchWriter : IAsyncDisposable
+{
+    private readonly CsvWriter _export;
+    private readonly CsvWriter _rejects;
+    private readonly RecipientListOptions _list;
+    private readonly string _optInId;
+    private readonly long[] _excluded = new long[Enum.GetValues<ExportExclusion>().Length];
+    private readonly Dictionary<string, long> _rejectReasons = new(StringComparer.Ordinal);
+    private long _cancelled;
+
+    public ExportBatchWriter(CsvWriter export, CsvWriter rejects, RecipientListOptions list, string[] attributeNames)
+    {
+        _export = export;
+        _rejects = rejects;
+        _list = list;
+        _optInId = list.OptInId!.Value.ToString(CultureInfo.InvariantCulture);
+        _export.WriteHeader([.. ExportColumns.Technical, .. attributeNames]);
+        _rejects.WriteHeader(ExportColumns.Rejects);
+    }
+
+    public long Selected { get; private set; }
+
+    public long Exported { get; private set; }
+
+    public StageCounts Counts
+    {
+        get
+        {
+            var counts = new StageCounts { RowsIn = Selected, RowsOut = Exported };
+            counts.Add("selected", Selected);
+            counts.Add("exported", Exported);
+            for (var i = 1; i < _excluded.Length; i++)
+            {
+                counts.RowsExcluded += _excluded[i];
+                counts.Add("excluded:" + ((ExportExclusion)i).ToRuleName(), _excluded[i]);
+            }
+
+            foreach (var (reason, count) in _rejectReasons)
+            {
+                counts.RowsRejected += count;
+                counts.Add("rejected:" + reason, count);
+            }
+
+            if (_cancelled > 0)
+            {
+                counts.Add("dropped:cancelled", _cancelled);
+            }
+
+            return counts;
+        }
+    }
+
+    public void Write(ClassifiedBatch batch)
+    {
+        try
+        {
+            for (var i = 0; i < batch.Candidates.Length; i++)
+            {
+                var candidate = batch.Candidates[i];
+                var verdict = batch.Verdicts[i];
+                Selected++;
+                if (verdict.IsExcluded)
+                {
+                    _excluded[(int)verdict.Exclusion]++;
+                }
+                else if (verdict.IsRejected)
+                {
+                    WriteReject(candidate, verdict);
+                }
+                else
+                {
+                    WriteRow(candidate);
+                    Exported++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Dataflow would drop the batch silently; counting it makes the balance check fail loudly.
+            _cancelled += batch.Candidates.Length;
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _export.FlushAsync(cancellationToken);
+        await _rejects.FlushAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _export.DisposeAsync();
+        await _rejects.DisposeAsync();
+    }
+
+    private void WriteRow(ExportCandidate candidate)
+    {
+        _export.WriteField(candidate.PersonId);
+        _export.WriteField(candidate.Email!.Trim());
+        _export.WriteField(_optInId);
+        _export.WriteField(_list.Description);
+        _export.WriteField(_list.MediaType);
+        _export.WriteField(candidate.EntityType);
+        _export.WriteField(candidate.PersonId);
+        foreach (var value in candidate.Attributes)
+        {
+            _export.WriteField(value ?? string.Empty);
+        }
+
+        _export.EndRecord();
+    }
+
+    private void WriteReject(ExportCandidate candidate, Verdict verdict)
+    {
+        _rejectReasons[verdict.RejectReason!] = _rejectReasons.GetValueOrDefault(verdict.RejectReason!) + 1;
+        _rejects.WriteField("crm:person");
+        _rejects.WriteField(candidate.Ordinal.ToString(CultureInfo.InvariantCulture));
+        _rejects.WriteField(candidate.EntityType);
+        _rejects.WriteField(candidate.PersonId);
+        _rejects.WriteField(verdict.RejectColumn);
+        _rejects.WriteField(verdict.RejectReason);
+        _rejects.WriteField(verdict.RejectDetail);
+        _rejects.EndRecord();
+    }
+}

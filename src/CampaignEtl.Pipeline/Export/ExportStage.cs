@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Threading.Tasks.Dataflow;
+using CampaignEtl.Crm.Selections;
+using CampaignEtl.Pipeline.Archive;
+using CampaignEtl.Pipeline.Csv;
+using CampaignEtl.Pipeline.Journal;
+using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Pipeline.Runs;
+using CsvHelper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Pipeline.Export;
+
+/// <summary>
+/// Stage 2: for each recipient list, the people of its CRM selection whose consent for the list's one
+/// opt-in is granted and who are not bounced, opted out, blocklisted or a converted lead, written as
+/// one UTF-8 CSV with the technical fields. Streams through Dataflow: read (SQLite) → classify →
+/// write, every block bounded. Selected = exported + rejected + excluded, checked per list.
+/// </summary>
+public sealed class ExportStage(
+    IOptions<ExportOptions> exportOptions,
+    IOptions<RunOptions> runOptions,
+    CrmExportReader crm,
+    ILogger<ExportStage> logger) : IStage
+{
+    private readonly ExportOptions _options = exportOptions.Value;
+
+    public StageName Name => StageName.Export;
+
+    public Task<IReadOnlyList<string>> ValidateAsync(CancellationToken cancellationToken) =>
+        crm.FindUnknownAsync(
+            _options.RecipientLists.Select((list, i) => (
+                string.Create(CultureInfo.InvariantCulture, $"Export:RecipientLists:{i}"),
+                ToSelection(list),
+                list.OptInId ?? 0)),
+            cancellationToken);
+
+    public async Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        var counts = new StageCounts();
+        foreach (var list in _options.RecipientLists)
+        {
+            var listCounts = await ExportListAsync(context, list, cancellationToken);
+            counts.RowsIn += listCounts.RowsIn;
+            counts.RowsOut += listCounts.RowsOut;
+            counts.RowsRejected += listCounts.RowsRejected;
+            counts.RowsExcluded += listCounts.RowsExcluded;
+            foreach (var (key, value) in listCounts.Details)
+            {
+                counts.Add($"list:{list.Name}:{key}", value);
+            }
+        }
+
+        var maxRate = runOptions.Value.MaxRejectRate;
+        if (counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
+        {
+            throw StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
+        }
+
+        return counts;
+    }
+
+    internal async Task<StageCounts> ExportListAsync(StageContext context, RecipientListOptions list, CancellationToken cancellationToken)
+    {
+        var attributeNames = list.Attributes.Keys.ToArray();
+        var attributeFields = list.Attributes.Values.ToArray();
+        var counterpart = new FileCounterpart("optimizely-campaign", list.ListId, list.OptInId);
+        var runId = context.Run.RunId;
+        await using var exportFile = context.DryRun ? null
+            : context.RequireArchive().CreateFile(ExportFileNames.Export(list, runId, context.Attempt), "export", "outbound", counterpart);
+        await using var rejectFile = context.DryRun ? null
+            : context.RequireArchive().CreateFile(ExportFileNames.Rejects(list, runId, context.Attempt), "rejects", "internal", new FileCounterpart("crm"));
+
+        var writer = new ExportBatchWriter(
+            CsvWriter.Create(exportFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
+            CsvWriter.Create(rejectFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
+            list,
+            attributeNames);
+        await using (writer)
+        {
+            await PumpAsync(list, attributeFields, writer, cancellationToken);
+            await writer.FlushAsync(cancellationToken);
+        }
+
+        var counts = writer.Counts;
+        if (!counts.IsBalanced)
+        {
+            throw StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
+                $"list {list.Name}: selected {counts.RowsIn} <> exported {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}"));
+        }
+
+        if (exportFile is not null && rejectFile is not null)
+        {
+            await exportFile.CommitAsync(counts.RowsOut, cancellationToken);
+            await rejectFile.CommitAsync(counts.RowsRejected, cancellationToken);
+        }
+
+        await ReportDuplicateEmailsAsync(context, list, counts, cancellationToken);
+        Log.ListExported(logger, list.Name, list.ListId, counts.RowsIn, counts.RowsOut, counts.RowsRejected, counts.RowsExcluded);
+        return counts;
+    }
+
+    private async Task PumpAsync(RecipientListOptions list, string[] attributeFields, ExportBatchWriter writer, CancellationToken cancellationToken)
+    {
+        // The blocks get no cancellation token on purpose: on a stop the reader stops, and the
+        // batches already in flight are finished rather than dropped (the stage is then interrupted).
+        var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = _options.BoundedCapacity, MaxDegreeOfParallelism = 1 };
+        var classify = new TransformBlock<ExportCandidate[], ClassifiedBatch>(ClassifiedBatch.Classify, bounded);
+        var write = new ActionBlock<ClassifiedBatch>(writer.Write, bounded);
+        classify.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
+
+        try
+        {
+            var batchSize = _options.BatchSize;
+            var batch = new List<ExportCandidate>(batchSize);
+            await foreach (var candidate in crm.ReadAsync(ToSelection(list), list.OptInId!.Value, attributeFields, cancellationToken))
+            {
+                batch.Add(candidate);
+                if (batch.Count == batchSize)
+                {
+                    await SendAsync(classify, [.. batch], cancellationToken);
+                    batch.Clear();
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await SendAsync(classify, [.. batch], cancellationToken);
+            }
+
+            classify.Complete();
+        }
+        catch (Exception ex)
+        {
+            ((IDataflowBlock)classify).Fault(ex);
+            try
+            {
+                await write.Completion;
+            }
+            catch (Exception)
+            {
+                // The fault we just injected comes back here; the original exception is the one to report.
+            }
+
+            throw;
+        }
+
+        await write.Completion;
+    }
+
+    private static async Task SendAsync(TransformBlock<ExportCandidate[], ClassifiedBatch> target, ExportCandidate[] batch, CancellationToken cancellationToken)
+    {
+        if (!await target.SendAsync(batch, cancellationToken))
+        {
+            // Declined means the network faulted; its completion carries the reason.
+            await target.Completion;
+            throw new InvalidOperationException("The export pipeline stopped accepting batches.");
+        }
+    }
+
+    private async Task ReportDuplicateEmailsAsync(StageContext context, RecipientListOptions list, StageCounts counts, CancellationToken cancellationToken)
+    {
+        await using var file = context.DryRun ? null : context.RequireArchive().CreateFile(
+            ExportFileNames.DuplicateEmails(list, context.Run.RunId, context.Attempt), "duplicate-emails", "internal", new FileCounterpart("crm"));
+        long groups = 0;
+        long records = 0;
+        await using (var csv = CsvWriter.Create(file?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true))
+        {
+            csv.WriteHeader(ExportColumns.DuplicateEmails);
+            await foreach (var duplicate in crm.ReadDuplicateEmailsAsync(ToSelection(list), list.OptInId!.Value, cancellationToken))
+            {
+                csv.WriteField(duplicate.EmailNormalized);
+                csv.WriteField(duplicate.RecordCount.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(duplicate.RecipientIds);
+                csv.EndRecord();
+                groups++;
+                records += duplicate.RecordCount;
+            }
+
+            await csv.FlushAsync(cancellationToken);
+        }
+
+        if (file is not null)
+        {
+            await file.CommitAsync(groups, cancellationToken);
+        }
+
+        counts.Add("duplicate-email-addresses", groups);
+        counts.Add("duplicate-email-records", records);
+        if (groups > 0)
+        {
+            Log.DuplicateEmails(logger, list.Name, groups, records);
+        }
+    }
+
+    private static ExportSelection ToSelection(RecipientListOptions list) =>
+        new(list.Selection.MarketingLists, list.Selection.SavedFilters);
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CampaignEtl.Crm.Selections;
+using Cronos;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Pipeline.Options;
+
+// Each validator collects every problem of its section, naming the key and the bad value, so one
+// start shows everything to fix. The host runs them all at start (ValidateOnStart).
+
+public sealed class DataOptionsValidator : IValidateOptions<DataOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DataOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        if (string.IsNullOrWhiteSpace(options.Folder))
+        {
+            builder.AddError("must name a folder", "Data:Folder");
+        }
+
+        if (options.BusyTimeoutSeconds is < 1 or > 600)
+        {
+            builder.AddError(Invariant($"= {options.BusyTimeoutSeconds}: must be between 1 and 600 seconds"), "Data:BusyTimeoutSeconds");
+        }
+
+        return builder.Build();
+    }
+
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+public sealed class RunOptionsValidator : IValidateOptions<RunOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RunOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        if (!TimeZones.TryFind(options.BusinessTimeZone, out _))
+        {
+            builder.AddError($"= '{options.BusinessTimeZone}': not a known time zone id (e.g. UTC, Europe/Berlin)", "Run:BusinessTimeZone");
+        }
+
+        if (options.MaxRejectRate is < 0 or > 1 || double.IsNaN(options.MaxRejectRate))
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {options.MaxRejectRate}: must be between 0 and 1"), "Run:MaxRejectRate");
+        }
+
+        return builder.Build();
+    }
+}
+
+public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ScheduleOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        try
+        {
+            CronExpression.Parse(options.Cron ?? string.Empty);
+        }
+        catch (CronFormatException ex)
+        {
+            builder.AddError($"= '{options.Cron}': not a five-field cron expression ({ex.Message.TrimEnd('.')})", "Schedule:Cron");
+        }
+
+        if (!TimeZones.TryFind(options.TimeZone, out _))
+        {
+            builder.AddError($"= '{options.TimeZone}': not a known time zone id", "Schedule:TimeZone");
+        }
+
+        return builder.Build();
+    }
+}
+
+public sealed class ArchiveOptionsValidator : IValidateOptions<ArchiveOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ArchiveOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        if (options.RetentionDays < 0)
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {options.RetentionDays}: must be 0 (keep everything) or a number of days"), "Archive:RetentionDays");
+        }
+
+        return builder.Build();
+    }
+}
+
+public sealed partial class ExportOptionsValidator(IConfiguration configuration) : IValidateOptions<ExportOptions>
+{
+    private static readonly HashSet<string> TechnicalFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "recipient-id", "email", "opt-in-id", "description", "media-type", "entity-type", "entity-id",
+    };
+
+    public ValidateOptionsResult Validate(string? name, ExportOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        if (options.BatchSize is < 1 or > 100_000)
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {options.BatchSize}: must be between 1 and 100000"), "Export:BatchSize");
+        }
+
+        if (options.BoundedCapacity is < 1 or > 1000)
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {options.BoundedCapacity}: must be between 1 and 1000"), "Export:BoundedCapacity");
+        }
+
+        if (options.RecipientLists.Count == 0)
+        {
+            builder.AddError("is empty: configure at least one recipient list", "Export:RecipientLists");
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var listIds = new HashSet<long>();
+        for (var i = 0; i < options.RecipientLists.Count; i++)
+        {
+            ValidateList(builder, options.RecipientLists[i], i, names, listIds);
+        }
+
+        return builder.Build();
+    }
+
+    private void ValidateList(ValidateOptionsResultBuilder builder, RecipientListOptions list, int index, HashSet<string> names, HashSet<long> listIds)
+    {
+        var key = DataOptionsValidator.Invariant($"Export:RecipientLists:{index}");
+        if (!ListNamePattern().IsMatch(list.Name ?? string.Empty))
+        {
+            builder.AddError($"= '{list.Name}': must be 1 to 40 of a-z, 0-9 and '-' (it becomes part of file names)", key + ":Name");
+        }
+        else if (!names.Add(list.Name!))
+        {
+            builder.AddError($"= '{list.Name}': another recipient list has the same name", key + ":Name");
+        }
+
+        if (list.ListId <= 0)
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {list.ListId}: missing or not a positive platform recipient list id"), key + ":ListId");
+        }
+        else if (!listIds.Add(list.ListId))
+        {
+            builder.AddError(DataOptionsValidator.Invariant($"= {list.ListId}: another recipient list has the same list id"), key + ":ListId");
+        }
+
+        var optIns = configuration.GetSection(key + ":OptInId").GetChildren().Select(c => c.Value).ToList();
+        if (optIns.Count > 0)
+        {
+            builder.AddError($"= [{string.Join(", ", optIns)}]: {optIns.Count} opt-ins given; a recipient list has exactly one advertising consent, never mixed", key + ":OptInId");
+        }
+        else if (list.OptInId is null or <= 0)
+        {
+            builder.AddError($"= '{list.OptInId}': missing; a recipient list needs exactly one opt-in id (advertising consent)", key + ":OptInId");
+        }
+
+        if (string.IsNullOrWhiteSpace(list.Description))
+        {
+            builder.AddError("is empty: the technical field 'description' is required", key + ":Description");
+        }
+
+        if (string.IsNullOrWhiteSpace(list.MediaType))
+        {
+            builder.AddError("is empty: the technical field 'media-type' is required", key + ":MediaType");
+        }
+
+        if (list.Selection.MarketingLists.Count == 0 && list.Selection.SavedFilters.Count == 0)
+        {
+            builder.AddError("is empty: name at least one marketing list or saved filter", key + ":Selection");
+        }
+
+        foreach (var (attribute, field) in list.Attributes)
+        {
+            if (TechnicalFields.Contains(attribute))
+            {
+                builder.AddError($"= '{attribute}': collides with a technical field of the export file", key + ":Attributes:" + attribute);
+            }
+
+            if (!PersonFields.IsKnown(field))
+            {
+                builder.AddError($"= '{field}': not a CRM person field; known: {string.Join(", ", PersonFields.Names)}", key + ":Attributes:" + attribute);
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ListNamePattern();
+}
+
+public static class TimeZones
+{
+    public static bool TryFind(string? id, out TimeZoneInfo zone)
+    {
+        zone = TimeZoneInfo.Utc;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return false;
+        }
+
+        return TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
+    }
+}
