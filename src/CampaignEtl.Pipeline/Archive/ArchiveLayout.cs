@@ -24,17 +24,29 @@ public sealed class ArchiveLayout(string root)
 
     public string ToRelativePath(string fullPath) => Path.GetRelativePath(Root, fullPath).Replace(Path.DirectorySeparatorChar, '/');
 
-    /// <summary>Folders are 0700 on Unix: the archive holds personal data.</summary>
+    /// <summary>Folders are 0700 on Unix, every level from the archive root down: the archive holds personal data.</summary>
     public void EnsureFolder(string relativePath)
     {
-        var full = ToFullPath(relativePath);
         if (OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(full);
+            Directory.CreateDirectory(ToFullPath(relativePath));
+            return;
         }
-        else
+
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        var current = Root;
+        if (!Directory.Exists(current))
         {
-            Directory.CreateDirectory(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(current, OwnerOnly);
+        }
+
+        foreach (var segment in relativePath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, segment);
+            if (!Directory.Exists(current))
+            {
+                Directory.CreateDirectory(current, OwnerOnly);
+            }
         }
     }
 }

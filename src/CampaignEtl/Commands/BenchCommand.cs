@@ -1,0 +1,229 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CampaignEtl.Cli;
+using CampaignEtl.Crm.Demo;
+using CampaignEtl.Crm.Selections;
+using CampaignEtl.Crm.Store;
+using CampaignEtl.Pipeline.Csv;
+using CampaignEtl.Pipeline.Export;
+using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Pipeline.Runs;
+using CsvHelper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Commands;
+
+/// <summary>
+/// <c>bench export</c>: for each size, a child process seeds a generated CRM, then measures in one
+/// process run the floor (the same selection read from SQLite and written with CsvHelper, no rules)
+/// and the real export stage (journal, archive, manifest included). Peak RSS is reset between the
+/// phases (Linux /proc/self/clear_refs), so each figure is that phase's own.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static Command Build(Option<string?> config)
+    {
+        var contacts = new Option<int[]>("--contacts") { Description = "Generated contacts per measurement (repeatable)", DefaultValueFactory = _ => [100_000, 1_000_000] };
+        var folder = new Option<string>("--folder") { Description = "Scratch folder (deleted and recreated per size)", DefaultValueFactory = _ => Path.Combine("var", "bench") };
+        var json = new Option<bool>("--json") { Description = "One JSON object per size instead of the table" };
+        var child = new Option<bool>("--child") { Hidden = true };
+        var export = new Command("export", "Benchmark the export stage against its floor at several sizes") { contacts, folder, json, child };
+        export.SetAction(async (parse, token) =>
+        {
+            var sizes = parse.GetValue(contacts) ?? [];
+            var root = Path.GetFullPath(parse.GetValue(folder)!);
+            if (sizes.Length == 0 || sizes.Any(n => n < 1))
+            {
+                await Console.Error.WriteLineAsync("error: --contacts must be at least 1");
+                return ExitCodes.Usage;
+            }
+
+            if (!CanWrite(root, out var reason))
+            {
+                await Console.Error.WriteLineAsync($"error: --folder {root}: not writable ({reason})");
+                return ExitCodes.Usage;
+            }
+
+            return parse.GetValue(child)
+                ? await MeasureAsync(sizes[0], root, token)
+                : await RunChildrenAsync(sizes, root, parse.GetValue(json), token);
+        });
+        return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors") { export };
+    }
+
+    private static async Task<int> RunChildrenAsync(int[] sizes, string root, bool json, CancellationToken cancellationToken)
+    {
+        if (!json)
+        {
+            Console.Out.WriteLine($"{"contacts",10} {"selected",10} {"exported",10} {"floor rows/s",13} {"export rows/s",14} {"ratio",6} {"floor MB",9} {"export MB",10}");
+        }
+
+        var results = new List<BenchResult>();
+        foreach (var size in sizes)
+        {
+            var folder = Path.Combine(root, size.ToString(CultureInfo.InvariantCulture));
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+            foreach (var arg in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            foreach (var arg in new[] { "bench", "export", "--child", "--contacts", size.ToString(CultureInfo.InvariantCulture), "--folder", folder })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                await Console.Error.WriteLineAsync($"error: the measurement of {size} contacts failed (exit {process.ExitCode})");
+                return ExitCodes.StageFailed;
+            }
+
+            var result = JsonSerializer.Deserialize<BenchResult>(output.Trim().Split('\n')[^1], Json)!;
+            results.Add(result);
+            Console.Out.WriteLine(json ? JsonSerializer.Serialize(result, Json) : string.Create(CultureInfo.InvariantCulture,
+                $"{result.Contacts,10:N0} {result.Selected,10:N0} {result.Exported,10:N0} {result.FloorRowsPerSecond,13:N0} {result.ExportRowsPerSecond,14:N0} {result.Ratio,6:0.00} {result.FloorPeakMb,9:N0} {result.ExportPeakMb,10:N0}"));
+        }
+
+        if (!json && results.Count > 1)
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Peak memory of the export at {results[^1].Contacts:N0} is {results[^1].ExportPeakMb / results[0].ExportPeakMb:0.00}x that at {results[0].Contacts:N0}; ratio = floor rows/s ÷ export rows/s on the same selection."));
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> MeasureAsync(int contacts, string folder, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(folder))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            {
+                File.SetAttributes(file, FileAttributes.Normal);
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+
+        Directory.CreateDirectory(folder);
+        var time = TimeProvider.System;
+        var data = new DataOptions { Folder = folder };
+        var database = new CrmDatabase(data.CrmDatabasePath, TimeSpan.FromSeconds(30));
+        await new DemoCrmSeeder(time).SeedAsync(database, contacts, 42, cancellationToken);
+        var list = new RecipientListOptions
+        {
+            Name = "newsletter-de", ListId = 1001, OptInId = DemoCrmSeeder.OptInNewsletterDe, Description = "bench",
+            Selection = new SelectionOptions { MarketingLists = [DemoCrmSeeder.ListNewsletterDe] },
+            Attributes = new(StringComparer.Ordinal) { ["salutation"] = "salutation", ["firstname"] = "first_name", ["lastname"] = "last_name", ["company"] = "company", ["country"] = "country" },
+        };
+
+        GC.Collect();
+        ResetPeak();
+        var floor = Stopwatch.StartNew();
+        var floorRows = await FloorAsync(database, Path.Combine(folder, "floor.csv"), cancellationToken);
+        floor.Stop();
+        var floorPeak = PeakMb();
+
+        GC.Collect();
+        ResetPeak();
+        var stage = new ExportStage(Options.Create(new ExportOptions { RecipientLists = [list] }), Options.Create(new RunOptions { MaxRejectRate = 1 }),
+            new CrmExportReader(database), NullLogger<ExportStage>.Instance);
+        var runner = new PipelineRunner([stage], Options.Create(data), Options.Create(new RunOptions()), Options.Create(new ArchiveOptions { RetentionDays = 0 }),
+            time, NullLogger<PipelineRunner>.Instance);
+        var outcome = await runner.RunAsync(new RunRequest([StageName.Export], null, null, false, RunTrigger.Manual), cancellationToken);
+        var exportPeak = PeakMb();
+        var result = outcome.Stages.Single();
+        if (result.Status != StageStatus.Succeeded)
+        {
+            await Console.Error.WriteLineAsync("export failed: " + result.Error);
+            return ExitCodes.StageFailed;
+        }
+
+        var seconds = result.Duration.TotalSeconds;
+        Console.Out.WriteLine(JsonSerializer.Serialize(new BenchResult(
+            contacts, result.Counts.RowsIn, result.Counts.RowsOut, floorRows / floor.Elapsed.TotalSeconds, result.Counts.RowsIn / seconds,
+            floorRows / floor.Elapsed.TotalSeconds / (result.Counts.RowsIn / seconds), floorPeak, exportPeak, floor.Elapsed.TotalSeconds, seconds), Json));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The floor: the same people, the same columns, straight from SQLite into CsvHelper, no rules.</summary>
+    private static async Task<long> FloorAsync(CrmDatabase database, string path, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(readOnly: true, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT p.id, p.email, p.entity_type, p.salutation, p.first_name, p.last_name, COALESCE(p.company, (SELECT a.name FROM account a WHERE a.id = p.account_id)), p.country
+            FROM person p WHERE p.id IN (SELECT m.person_id FROM marketing_list_member m JOIN marketing_list l ON l.id = m.list_id WHERE l.name = $name)
+            """;
+        command.Parameters.AddWithValue("$name", DemoCrmSeeder.ListNewsletterDe);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        await using var csv = CsvWriter.Create(stream, CsvFormats.Writer, leaveOpen: true);
+        csv.WriteHeader(["recipient-id", "email", "entity-type", "salutation", "firstname", "lastname", "company", "country"]);
+        long rows = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                csv.WriteField(reader.IsDBNull(i) ? string.Empty : reader.GetString(i));
+            }
+
+            csv.EndRecord();
+            rows++;
+        }
+
+        await csv.FlushAsync(cancellationToken);
+        return rows;
+    }
+
+    private static void ResetPeak()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+    }
+
+    private static double PeakMb()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Environment.WorkingSet / 1048576.0;
+        }
+
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    private static bool CanWrite(string folder, out string reason)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, ".write-probe");
+            File.WriteAllText(probe, "probe");
+            File.Delete(probe);
+            reason = string.Empty;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            reason = ex.Message;
+            return false;
+        }
+    }
+
+    private sealed record BenchResult(
+        int Contacts, long Selected, long Exported, double FloorRowsPerSecond, double ExportRowsPerSecond, double Ratio,
+        double FloorPeakMb, double ExportPeakMb, double FloorSeconds, double ExportSeconds);
+}

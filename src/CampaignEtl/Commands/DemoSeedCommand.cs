@@ -1,0 +1,40 @@
+using CampaignEtl.Cli;
+using CampaignEtl.Crm.Demo;
+using CampaignEtl.Crm.Store;
+using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Pipeline.Runs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Commands;
+
+/// <summary><c>demo seed</c>: (re)creates the demo CRM, under the run lock so no run reads it half-built.</summary>
+internal static class DemoSeedCommand
+{
+    public static async Task<int> ExecuteAsync(IServiceProvider services, int contacts, int seed, bool ifAbsent, CancellationToken cancellationToken)
+    {
+        var data = services.GetRequiredService<IOptions<DataOptions>>().Value;
+        var database = services.GetRequiredService<CrmDatabase>();
+        if (ifAbsent && database.Exists)
+        {
+            Console.Out.WriteLine($"Demo CRM present at {database.Path}; left as it is.");
+            return ExitCodes.Success;
+        }
+
+        try
+        {
+            using var runLock = RunLock.Acquire(data.LockPath, $"demo seed, pid {Environment.ProcessId}");
+            var summary = await services.GetRequiredService<DemoCrmSeeder>().SeedAsync(database, contacts, seed, cancellationToken);
+            Console.Out.WriteLine($"Demo CRM created at {database.Path} (seed {seed}): {summary.Contacts} contacts, {summary.Leads} leads " +
+                $"({summary.ConvertedLeads} converted), {summary.Accounts} accounts, {summary.Consents} consents, " +
+                $"{summary.MarketingListMembers} list members, {summary.Bounced} bounced, {summary.OptedOut} opted out, " +
+                $"{summary.InvalidEmails} missing or invalid emails, {summary.DuplicateEmails} duplicate emails, {summary.Campaigns} campaigns.");
+            return ExitCodes.Success;
+        }
+        catch (RunLockedException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message + "; the CRM was not touched");
+            return ExitCodes.Locked;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using CampaignEtl.Cli;
+using CampaignEtl.Composition;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Commands;
+
+/// <summary>Builds and starts the host for one verb, turning configuration errors into exit code 2 with every error listed.</summary>
+internal static class VerbHost
+{
+    public static async Task<int> RunAsync(
+        string? configFile,
+        bool validateEverythingOnStart,
+        Func<IServiceProvider, CancellationToken, Task<int>> body,
+        CancellationToken cancellationToken,
+        Action<HostApplicationBuilder>? configure = null)
+    {
+        IHost host;
+        try
+        {
+            var builder = HostFactory.CreateBuilder(configFile, validateEverythingOnStart);
+            configure?.Invoke(builder);
+            host = builder.Build();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or FormatException)
+        {
+            return ConfigurationError([ex.Message]);
+        }
+
+        using (host)
+        {
+            try
+            {
+                await host.StartAsync(cancellationToken);
+            }
+            catch (OptionsValidationException ex)
+            {
+                return ConfigurationError(ex.Failures);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+            {
+                return ConfigurationError(ex.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures));
+            }
+            catch (InvalidOperationException ex)
+            {
+                // The binder rejects unknown keys (a typo such as OptinId) before validation runs.
+                return ConfigurationError([ex.Message]);
+            }
+
+            // SIGTERM and Ctrl+C reach the host's lifetime; the verb stops through the same token.
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+            try
+            {
+                return await body(host.Services, stopping.Token);
+            }
+            catch (OptionsValidationException ex)
+            {
+                return ConfigurationError(ex.Failures);
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    public static int ConfigurationError(IEnumerable<string> problems)
+    {
+        var list = problems.ToList();
+        Console.Error.WriteLine($"error: the configuration has {list.Count} problem(s):");
+        foreach (var problem in list)
+        {
+            Console.Error.WriteLine("  " + problem);
+        }
+
+        return ExitCodes.Usage;
+    }
+}

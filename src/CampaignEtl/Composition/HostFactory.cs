@@ -1,0 +1,52 @@
+using CampaignEtl.Pipeline.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Serilog.Events;
+
+namespace CampaignEtl.Composition;
+
+/// <summary>
+/// Builds the Generic Host for a verb. Configuration, lowest to highest precedence: the
+/// appsettings.json beside the program, the file given with --config, environment variables
+/// prefixed CAMPAIGNETL_ (e.g. CAMPAIGNETL_Data__Folder).
+/// </summary>
+public static class HostFactory
+{
+    public const string EnvironmentPrefix = "CAMPAIGNETL_";
+
+    public static HostApplicationBuilder CreateBuilder(string? configFile, bool validateEverythingOnStart)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            DisableDefaults = true,
+        });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false, reloadOnChange: false);
+        if (configFile is not null)
+        {
+            var full = Path.GetFullPath(configFile);
+            if (!File.Exists(full))
+            {
+                throw new FileNotFoundException($"--config {configFile}: file not found", full);
+            }
+
+            builder.Configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            var logFolder = builder.Configuration[$"{DataOptions.Section}:Folder"] ?? "var";
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext()
+                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}")
+                .WriteTo.File(Path.Combine(Path.GetFullPath(logFolder), "logs", "campaignetl-.log"), rollingInterval: RollingInterval.Day, retainedFileCountLimit: 60);
+        });
+        builder.Services.AddCampaignEtl(validateEverythingOnStart);
+        return builder;
+    }
+}
