@@ -17,12 +17,12 @@ public sealed class DataOptionsValidator : IValidateOptions<DataOptions>
         var builder = new ValidateOptionsResultBuilder();
         if (string.IsNullOrWhiteSpace(options.Folder))
         {
-            builder.AddError("must name a folder", "Data:Folder");
+            builder.AddError("Data:Folder" + " " + "must name a folder");
         }
 
         if (options.BusyTimeoutSeconds is < 1 or > 600)
         {
-            builder.AddError(Invariant($"= {options.BusyTimeoutSeconds}: must be between 1 and 600 seconds"), "Data:BusyTimeoutSeconds");
+            builder.AddError("Data:BusyTimeoutSeconds" + " " + Invariant($"= {options.BusyTimeoutSeconds}: must be between 1 and 600 seconds"));
         }
 
         return builder.Build();
@@ -38,12 +38,12 @@ public sealed class RunOptionsValidator : IValidateOptions<RunOptions>
         var builder = new ValidateOptionsResultBuilder();
         if (!TimeZones.TryFind(options.BusinessTimeZone, out _))
         {
-            builder.AddError($"= '{options.BusinessTimeZone}': not a known time zone id (e.g. UTC, Europe/Berlin)", "Run:BusinessTimeZone");
+            builder.AddError("Run:BusinessTimeZone" + " " + $"= '{options.BusinessTimeZone}': not a known time zone id (e.g. UTC, Europe/Berlin)");
         }
 
         if (options.MaxRejectRate is < 0 or > 1 || double.IsNaN(options.MaxRejectRate))
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {options.MaxRejectRate}: must be between 0 and 1"), "Run:MaxRejectRate");
+            builder.AddError("Run:MaxRejectRate" + " " + DataOptionsValidator.Invariant($"= {options.MaxRejectRate}: must be between 0 and 1"));
         }
 
         return builder.Build();
@@ -61,12 +61,12 @@ public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
         }
         catch (CronFormatException ex)
         {
-            builder.AddError($"= '{options.Cron}': not a five-field cron expression ({ex.Message.TrimEnd('.')})", "Schedule:Cron");
+            builder.AddError("Schedule:Cron" + " " + $"= '{options.Cron}': not a five-field cron expression ({ex.Message.TrimEnd('.')})");
         }
 
         if (!TimeZones.TryFind(options.TimeZone, out _))
         {
-            builder.AddError($"= '{options.TimeZone}': not a known time zone id", "Schedule:TimeZone");
+            builder.AddError("Schedule:TimeZone" + " " + $"= '{options.TimeZone}': not a known time zone id");
         }
 
         return builder.Build();
@@ -80,7 +80,7 @@ public sealed class ArchiveOptionsValidator : IValidateOptions<ArchiveOptions>
         var builder = new ValidateOptionsResultBuilder();
         if (options.RetentionDays < 0)
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {options.RetentionDays}: must be 0 (keep everything) or a number of days"), "Archive:RetentionDays");
+            builder.AddError("Archive:RetentionDays" + " " + DataOptionsValidator.Invariant($"= {options.RetentionDays}: must be 0 (keep everything) or a number of days"));
         }
 
         return builder.Build();
@@ -99,17 +99,17 @@ public sealed partial class ExportOptionsValidator(IConfiguration configuration)
         var builder = new ValidateOptionsResultBuilder();
         if (options.BatchSize is < 1 or > 100_000)
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {options.BatchSize}: must be between 1 and 100000"), "Export:BatchSize");
+            builder.AddError("Export:BatchSize" + " " + DataOptionsValidator.Invariant($"= {options.BatchSize}: must be between 1 and 100000"));
         }
 
         if (options.BoundedCapacity is < 1 or > 1000)
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {options.BoundedCapacity}: must be between 1 and 1000"), "Export:BoundedCapacity");
+            builder.AddError("Export:BoundedCapacity" + " " + DataOptionsValidator.Invariant($"= {options.BoundedCapacity}: must be between 1 and 1000"));
         }
 
         if (options.RecipientLists.Count == 0)
         {
-            builder.AddError("is empty: configure at least one recipient list", "Export:RecipientLists");
+            builder.AddError("Export:RecipientLists" + " " + "is empty: configure at least one recipient list");
         }
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -127,57 +127,57 @@ public sealed partial class ExportOptionsValidator(IConfiguration configuration)
         var key = DataOptionsValidator.Invariant($"Export:RecipientLists:{index}");
         if (!ListNamePattern().IsMatch(list.Name ?? string.Empty))
         {
-            builder.AddError($"= '{list.Name}': must be 1 to 40 of a-z, 0-9 and '-' (it becomes part of file names)", key + ":Name");
+            builder.AddError(key + ":Name" + " " + $"= '{list.Name}': must be 1 to 40 of a-z, 0-9 and '-' (it becomes part of file names)");
         }
         else if (!names.Add(list.Name!))
         {
-            builder.AddError($"= '{list.Name}': another recipient list has the same name", key + ":Name");
+            builder.AddError(key + ":Name" + " " + $"= '{list.Name}': another recipient list has the same name");
         }
 
         if (list.ListId <= 0)
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {list.ListId}: missing or not a positive platform recipient list id"), key + ":ListId");
+            builder.AddError(key + ":ListId" + " " + DataOptionsValidator.Invariant($"= {list.ListId}: missing or not a positive platform recipient list id"));
         }
         else if (!listIds.Add(list.ListId))
         {
-            builder.AddError(DataOptionsValidator.Invariant($"= {list.ListId}: another recipient list has the same list id"), key + ":ListId");
+            builder.AddError(key + ":ListId" + " " + DataOptionsValidator.Invariant($"= {list.ListId}: another recipient list has the same list id"));
         }
 
         var optIns = configuration.GetSection(key + ":OptInId").GetChildren().Select(c => c.Value).ToList();
         if (optIns.Count > 0)
         {
-            builder.AddError($"= [{string.Join(", ", optIns)}]: {optIns.Count} opt-ins given; a recipient list has exactly one advertising consent, never mixed", key + ":OptInId");
+            builder.AddError(key + ":OptInId" + " " + $"= [{string.Join(", ", optIns)}]: {optIns.Count} opt-ins given; a recipient list has exactly one advertising consent, never mixed");
         }
         else if (list.OptInId is null or <= 0)
         {
-            builder.AddError($"= '{list.OptInId}': missing; a recipient list needs exactly one opt-in id (advertising consent)", key + ":OptInId");
+            builder.AddError(key + ":OptInId" + " " + $"= '{list.OptInId}': missing; a recipient list needs exactly one opt-in id (advertising consent)");
         }
 
         if (string.IsNullOrWhiteSpace(list.Description))
         {
-            builder.AddError("is empty: the technical field 'description' is required", key + ":Description");
+            builder.AddError(key + ":Description" + " " + "is empty: the technical field 'description' is required");
         }
 
         if (string.IsNullOrWhiteSpace(list.MediaType))
         {
-            builder.AddError("is empty: the technical field 'media-type' is required", key + ":MediaType");
+            builder.AddError(key + ":MediaType" + " " + "is empty: the technical field 'media-type' is required");
         }
 
         if (list.Selection.MarketingLists.Count == 0 && list.Selection.SavedFilters.Count == 0)
         {
-            builder.AddError("is empty: name at least one marketing list or saved filter", key + ":Selection");
+            builder.AddError(key + ":Selection" + " " + "is empty: name at least one marketing list or saved filter");
         }
 
         foreach (var (attribute, field) in list.Attributes)
         {
             if (TechnicalFields.Contains(attribute))
             {
-                builder.AddError($"= '{attribute}': collides with a technical field of the export file", key + ":Attributes:" + attribute);
+                builder.AddError(key + ":Attributes:" + attribute + " " + $"= '{attribute}': collides with a technical field of the export file");
             }
 
             if (!PersonFields.IsKnown(field))
             {
-                builder.AddError($"= '{field}': not a CRM person field; known: {string.Join(", ", PersonFields.Names)}", key + ":Attributes:" + attribute);
+                builder.AddError(key + ":Attributes:" + attribute + " " + $"= '{field}': not a CRM person field; known: {string.Join(", ", PersonFields.Names)}");
             }
         }
     }
