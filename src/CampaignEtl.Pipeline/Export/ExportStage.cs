@@ -63,8 +63,10 @@ public sealed class ExportStage(
 
     internal async Task<StageCounts> ExportListAsync(StageContext context, RecipientListOptions list, CancellationToken cancellationToken)
     {
-        var attributeNames = list.Attributes.Keys.ToArray();
-        var attributeFields = list.Attributes.Values.ToArray();
+        // Attribute columns in ordinal order of their names: configuration sources do not keep key order.
+        var attributes = list.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToArray();
+        var attributeNames = attributes.Select(a => a.Key).ToArray();
+        var attributeFields = attributes.Select(a => a.Value).ToArray();
         var counterpart = new FileCounterpart("optimizely-campaign", list.ListId, list.OptInId);
         var runId = context.Run.RunId;
         await using var exportFile = context.DryRun ? null

@@ -8,13 +8,23 @@ namespace CampaignEtl.Pipeline.Runs;
 /// </summary>
 public sealed class RunLock : IDisposable
 {
+    private const int SharingViolation = 32;
+    private const int LockViolation = 33;
     private readonly FileStream _stream;
 
     private RunLock(FileStream stream) => _stream = stream;
 
     public static RunLock Acquire(string path, string holderDescription)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFolderUnavailableException($"the data folder '{Path.GetDirectoryName(path)}' cannot be created or written: {ex.Message}", ex);
+        }
+
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
@@ -23,9 +33,13 @@ public sealed class RunLock : IDisposable
             stream.Flush();
             return new RunLock(stream);
         }
-        catch (IOException ex)
+        catch (IOException ex) when ((ex.HResult & 0xFFFF) is SharingViolation or LockViolation)
         {
             throw new RunLockedException($"another run holds the lock '{path}'", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFolderUnavailableException($"the lock file '{path}' cannot be written: {ex.Message}", ex);
         }
     }
 
@@ -34,3 +48,6 @@ public sealed class RunLock : IDisposable
 
 /// <summary>Another run holds the lock. Exit code 3.</summary>
 public sealed class RunLockedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The data folder cannot be created or written (a file in its place, no permission, full disk).</summary>
+public sealed class DataFolderUnavailableException(string message, Exception inner) : Exception(message, inner);

@@ -19,6 +19,11 @@ internal static class RunCommand
         {
             return VerbHost.ConfigurationError(ex.Problems);
         }
+        catch (DataFolderUnavailableException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return ExitCodes.StageFailed;
+        }
         catch (RunLockedException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message + "; nothing was run");
