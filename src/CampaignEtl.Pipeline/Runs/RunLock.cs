@@ -8,8 +8,11 @@ namespace CampaignEtl.Pipeline.Runs;
 /// </summary>
 public sealed class RunLock : IDisposable
 {
+    // Windows reports ERROR_SHARING_VIOLATION / ERROR_LOCK_VIOLATION; Unix the errno of flock: EWOULDBLOCK (11 Linux, 35 macOS).
     private const int SharingViolation = 32;
     private const int LockViolation = 33;
+    private const int WouldBlockLinux = 11;
+    private const int WouldBlockMac = 35;
     private readonly FileStream _stream;
 
     private RunLock(FileStream stream) => _stream = stream;
@@ -33,7 +36,7 @@ public sealed class RunLock : IDisposable
             stream.Flush();
             return new RunLock(stream);
         }
-        catch (IOException ex) when ((ex.HResult & 0xFFFF) is SharingViolation or LockViolation)
+        catch (IOException ex) when (IsHeldByAnother(ex))
         {
             throw new RunLockedException($"another run holds the lock '{path}'", ex);
         }
@@ -44,6 +47,10 @@ public sealed class RunLock : IDisposable
     }
 
     public void Dispose() => _stream.Dispose();
+
+    private static bool IsHeldByAnother(IOException ex) => OperatingSystem.IsWindows()
+        ? (ex.HResult & 0xFFFF) is SharingViolation or LockViolation
+        : ex.HResult is WouldBlockLinux or WouldBlockMac;
 }
 
 /// <summary>Another run holds the lock. Exit code 3.</summary>

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using CampaignEtl.IntegrationTests.Support;
+using CampaignEtl.Pipeline.Runs;
+
+namespace CampaignEtl.IntegrationTests.Cli;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Run_DemoDefaults_Exits0PrintsTheSummaryAndStatusAndAuditAgree()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
+
+        var seed = await Support.Cli.RunAsync(workspace.Folder, "demo", "seed", "--contacts", "300", "--config", config);
+        seed.ExitCode.ShouldBe(0, seed.ToString());
+        var run = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("export          1 succeeded");
+        run.Stdout.ShouldContain("Result: succeeded");
+
+        var status = await Support.Cli.RunAsync(workspace.Folder, "status", "--json", "--config", config);
+        status.ExitCode.ShouldBe(0, status.ToString());
+        using var json = JsonDocument.Parse(status.Stdout);
+        var attempt = json.RootElement.GetProperty("runs")[0].GetProperty("attempts")[0];
+        attempt.GetProperty("stage").GetString().ShouldBe("export");
+        attempt.GetProperty("status").GetString().ShouldBe("succeeded");
+        (attempt.GetProperty("rowsIn").GetInt64()).ShouldBe(attempt.GetProperty("rowsOut").GetInt64()
+            + attempt.GetProperty("rowsRejected").GetInt64() + attempt.GetProperty("rowsExcluded").GetInt64());
+        status.Stdout.ShouldNotContain("@");
+
+        var audit = await Support.Cli.RunAsync(workspace.Folder, "audit", "verify", "--config", config);
+        audit.ExitCode.ShouldBe(0, audit.ToString());
+        var export = workspace.ArchivedFiles("export_newsletter-en_*.csv").Single();
+        await File.AppendAllTextAsync(Tamper.MakeWritable(export), "tampered\r\n", TestContext.Current.CancellationToken);
+        var tampered = await Support.Cli.RunAsync(workspace.Folder, "audit", "verify", "--config", config);
+        tampered.ExitCode.ShouldBe(4, tampered.ToString());
+        tampered.Stdout.ShouldContain("changed      " + Path.GetRelativePath(workspace.Data.ArchiveFolder, export).Replace('\\', '/'));
+    }
+
+    [Fact]
+    public async Task Run_BrokenConfiguration_Exits2AndListsEveryError()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """
+            {
+              "Data": { "Folder": "%DATA%" },
+              "Schedule": { "Cron": "0 25 * * *" },
+              "Export": {
+                "RecipientLists": [
+                  { "Name": "no-list-id", "ListId": 0 },
+                  { "Name": "no-opt-in", "OptInId": null },
+                  { "Name": "two-opt-ins", "OptInId": [ 501, 502 ] }
+                ]
+              }
+            }
+            """);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("Schedule:Cron = '0 25 * * *': not a five-field cron expression");
+        result.Stderr.ShouldContain("Export:RecipientLists:0:ListId = 0: missing or not a positive platform recipient list id");
+        result.Stderr.ShouldContain("Export:RecipientLists:1:OptInId = '': missing; a recipient list needs exactly one opt-in id (advertising consent)");
+        result.Stderr.ShouldContain("Export:RecipientLists:2:OptInId = [501, 502]: 2 opt-ins given; a recipient list has exactly one advertising consent, never mixed");
+        Directory.Exists(workspace.Data.ArchiveFolder).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Run_UnknownSelection_Exits2NamingIt()
+    {
+        using var workspace = new TestWorkspace(contacts: 200);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """
+            { "Data": { "Folder": "%DATA%" },
+              "Export": { "RecipientLists": [ { "Name": "newsletter-de", "ListId": 1001, "OptInId": 501, "Description": "d",
+                                                "Selection": { "MarketingLists": [ "Newsletter DE", "Nonexistent list" ] } } ] } }
+            """);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("Export:RecipientLists:0:Selection:MarketingLists:1: marketing list 'Nonexistent list' does not exist in the CRM");
+    }
+
+    [Fact]
+    public async Task Run_WhileAnotherRunHoldsTheLock_Exits3AndTouchesNothing()
+    {
+        using var workspace = new TestWorkspace(contacts: 100);
+        var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
+        using (RunLock.Acquire(workspace.Data.LockPath, "test holder"))
+        {
+            var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+            result.ExitCode.ShouldBe(3, result.ToString());
+            result.Stderr.ShouldContain("another run holds the lock");
+        }
+
+        workspace.ArchivedFiles().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Run_DataFolderIsAFile_FailsWithAOneLineReason()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var blocker = Path.Combine(workspace.Folder, "not-a-folder");
+        await File.WriteAllTextAsync(blocker, "x", TestContext.Current.CancellationToken);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """{ "Data": { "Folder": "%DATA%/not-a-folder/var" } }""");
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(1, result.ToString());
+        result.Stderr.Trim().Split('\n').ShouldHaveSingleItem().ShouldStartWith("error: the data folder");
+    }
+
+    [Theory]
+    [InlineData("run --stage nonsense")]
+    [InlineData("run --run-id ../../etc")]
+    [InlineData("run --stage export --from export")]
+    [InlineData("demo seed --contacts 0")]
+    [InlineData("bench export --contacts 0")]
+    [InlineData("frobnicate")]
+    public async Task Cli_BadArguments_Exit2(string arguments)
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var result = await Support.Cli.RunAsync(workspace.Folder, arguments.Split(' '));
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldStartWith("error: ");
+    }
+
+    [Fact]
+    public async Task Run_StageOfALaterIssue_Exits2SayingItIsNotAvailable()
+    {
+        using var workspace = new TestWorkspace(contacts: 100);
+        var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--stage", "refill", "--config", config);
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("--stage refill: this version has no 'refill' stage yet; available: export");
+    }
+}
