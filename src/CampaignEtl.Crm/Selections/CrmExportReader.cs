@@ -45,7 +45,9 @@ public sealed class CrmExportReader(CrmDatabase database)
 
     /// <summary>
     /// Every person of the selection, once each (the selection is a set, so a person in two of its
-    /// marketing lists comes once), with the first export rule that excludes them.
+    /// marketing lists comes once), with the first export rule that excludes them, ordered by
+    /// normalized address so that people sharing an address arrive one after the other (SQLite's
+    /// sorter spills to disk: memory stays bounded).
     /// </summary>
     public async IAsyncEnumerable<ExportCandidate> ReadAsync(
         ExportSelection selection,
@@ -64,9 +66,10 @@ public sealed class CrmExportReader(CrmDatabase database)
         }
 
         command.CommandText = $"""
-            SELECT p.id, p.entity_type, p.email, {SelectionSql.ExclusionCase}{columns}
+            SELECT p.id, p.entity_type, p.email, p.email_normalized, {SelectionSql.ExclusionCase}{columns}
             FROM person p {SelectionSql.ConsentJoin}
             WHERE {where}
+            ORDER BY p.email_normalized, p.id
             """;
         SqliteDataReader reader;
         try
@@ -87,7 +90,7 @@ public sealed class CrmExportReader(CrmDatabase database)
                 var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
                 for (var i = 0; i < attributeCount; i++)
                 {
-                    attributes[i] = reader.IsDBNull(4 + i) ? null : reader.GetString(4 + i);
+                    attributes[i] = reader.IsDBNull(5 + i) ? null : reader.GetString(5 + i);
                 }
 
                 yield return new ExportCandidate(
@@ -95,32 +98,10 @@ public sealed class CrmExportReader(CrmDatabase database)
                     reader.GetString(0),
                     reader.GetString(1),
                     reader.IsDBNull(2) ? null : reader.GetString(2),
-                    (ExportExclusion)reader.GetInt32(3),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
+                    (ExportExclusion)reader.GetInt32(4),
                     attributes);
             }
-        }
-    }
-
-    /// <summary>Addresses shared by several exportable people of the selection (grouped inside SQLite, streaming).</summary>
-    public async IAsyncEnumerable<DuplicateEmail> ReadDuplicateEmailsAsync(
-        ExportSelection selection, long optInId, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var connection = await Database.OpenAsync(readOnly: true, cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$optInId", optInId);
-        var where = await SelectionSql.BuildWhereAsync(connection, command, selection, cancellationToken);
-        command.CommandText = $"""
-            SELECT p.email_normalized, count(*), group_concat(p.id, ' ')
-            FROM person p {SelectionSql.ConsentJoin}
-            WHERE {where} AND p.email_normalized IS NOT NULL AND p.email_normalized <> ''
-              AND ({SelectionSql.ExclusionCase}) = 0
-            GROUP BY p.email_normalized HAVING count(*) > 1
-            ORDER BY p.email_normalized
-            """;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await ReadNextAsync(reader, cancellationToken))
-        {
-            yield return new DuplicateEmail(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
         }
     }
 

@@ -6,6 +6,7 @@ public sealed record ExportCandidate(
     string PersonId,
     string EntityType,
     string? Email,
+    string? EmailNormalized,
     ExportExclusion Exclusion,
     string?[] Attributes)
 {

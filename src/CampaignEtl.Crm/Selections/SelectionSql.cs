@@ -11,7 +11,11 @@ namespace CampaignEtl.Crm.Selections;
 /// </summary>
 internal static class SelectionSql
 {
-    /// <summary>Tested in <see cref="ExportExclusion"/> order; the first rule that matches names the exclusion.</summary>
+    /// <summary>
+    /// Tested in <see cref="ExportExclusion"/> order; the first rule that matches names the exclusion.
+    /// The last rule, the blocklist, is matched in .NET (<see cref="Blocklist"/>): its wildcard
+    /// patterns would cost SQLite a scan of the blocklist per person.
+    /// </summary>
     internal const string ExclusionCase = """
         CASE
             WHEN p.is_converted = 1 THEN 1
@@ -19,11 +23,6 @@ internal static class SelectionSql
             WHEN c.status = 'revoked' THEN 3
             WHEN p.has_opted_out_of_email = 1 THEN 4
             WHEN p.email_bounced_at IS NOT NULL THEN 5
-            WHEN p.email_normalized IS NOT NULL AND (
-                 EXISTS (SELECT 1 FROM blocklist_entry b WHERE b.pattern = p.email_normalized)
-              OR EXISTS (SELECT 1 FROM blocklist_entry b
-                         WHERE (instr(b.pattern, '*') > 0 OR instr(b.pattern, '?') > 0)
-                           AND p.email_normalized GLOB b.pattern)) THEN 6
             ELSE 0
         END
         """;

@@ -11,21 +11,30 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
 {
     private readonly CsvWriter _export;
     private readonly CsvWriter _rejects;
+    private readonly CsvWriter _duplicates;
+    private readonly List<string> _sameAddressIds = [];
+    private string? _lastAddress;
+    private long _duplicateAddresses;
+    private long _duplicateRecords;
     private readonly RecipientListOptions _list;
     private readonly string _optInId;
     private readonly long[] _excluded = new long[Enum.GetValues<ExportExclusion>().Length];
     private readonly Dictionary<string, long> _rejectReasons = new(StringComparer.Ordinal);
     private long _cancelled;
 
-    public ExportBatchWriter(CsvWriter export, CsvWriter rejects, RecipientListOptions list, string[] attributeNames)
+    public ExportBatchWriter(CsvWriter export, CsvWriter rejects, CsvWriter duplicates, RecipientListOptions list, string[] attributeNames)
     {
         _export = export;
         _rejects = rejects;
+        _duplicates = duplicates;
         _list = list;
         _optInId = list.OptInId!.Value.ToString(CultureInfo.InvariantCulture);
         _export.WriteHeader([.. ExportColumns.Technical, .. attributeNames]);
         _rejects.WriteHeader(ExportColumns.Rejects);
+        _duplicates.WriteHeader(ExportColumns.DuplicateEmails);
     }
+
+    public long DuplicateAddresses => _duplicateAddresses;
 
     public long Selected { get; private set; }
 
@@ -50,6 +59,8 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
                 counts.Add("rejected:" + reason, count);
             }
 
+            counts.Add("duplicate-email-addresses", _duplicateAddresses);
+            counts.Add("duplicate-email-records", _duplicateRecords);
             if (_cancelled > 0)
             {
                 counts.Add("dropped:cancelled", _cancelled);
@@ -79,6 +90,7 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
                 else
                 {
                     WriteRow(candidate);
+                    TrackAddress(candidate);
                     Exported++;
                 }
             }
@@ -90,16 +102,47 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
         }
     }
 
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Ends the last group of same-address records and flushes all three files.</summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
     {
+        EndAddressGroup();
         await _export.FlushAsync(cancellationToken);
         await _rejects.FlushAsync(cancellationToken);
+        await _duplicates.FlushAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _export.DisposeAsync();
         await _rejects.DisposeAsync();
+        await _duplicates.DisposeAsync();
+    }
+
+    /// <summary>Rows arrive ordered by normalized address, so a shared address is a run of equal neighbours.</summary>
+    private void TrackAddress(ExportCandidate candidate)
+    {
+        if (!string.Equals(candidate.EmailNormalized, _lastAddress, StringComparison.Ordinal))
+        {
+            EndAddressGroup();
+            _lastAddress = candidate.EmailNormalized;
+        }
+
+        _sameAddressIds.Add(candidate.PersonId);
+    }
+
+    private void EndAddressGroup()
+    {
+        if (_sameAddressIds.Count > 1)
+        {
+            _duplicates.WriteField(_lastAddress);
+            _duplicates.WriteField(_sameAddressIds.Count.ToString(CultureInfo.InvariantCulture));
+            _duplicates.WriteField(string.Join(' ', _sameAddressIds));
+            _duplicates.EndRecord();
+            _duplicateAddresses++;
+            _duplicateRecords += _sameAddressIds.Count;
+        }
+
+        _sameAddressIds.Clear();
     }
 
     private void WriteRow(ExportCandidate candidate)

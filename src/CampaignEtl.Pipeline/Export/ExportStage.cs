@@ -73,16 +73,20 @@ public sealed class ExportStage(
             : context.RequireArchive().CreateFile(ExportFileNames.Export(list, runId, context.Attempt), "export", "outbound", counterpart);
         await using var rejectFile = context.DryRun ? null
             : context.RequireArchive().CreateFile(ExportFileNames.Rejects(list, runId, context.Attempt), "rejects", "internal", new FileCounterpart("crm"));
+        await using var duplicatesFile = context.DryRun ? null
+            : context.RequireArchive().CreateFile(ExportFileNames.DuplicateEmails(list, runId, context.Attempt), "duplicate-emails", "internal", new FileCounterpart("crm"));
 
+        var blocklist = await Blocklist.LoadAsync(crm.Database, cancellationToken);
         var writer = new ExportBatchWriter(
             CsvWriter.Create(exportFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
             CsvWriter.Create(rejectFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
+            CsvWriter.Create(duplicatesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
             list,
             attributeNames);
         await using (writer)
         {
-            await PumpAsync(list, attributeFields, writer, cancellationToken);
-            await writer.FlushAsync(cancellationToken);
+            await PumpAsync(list, attributeFields, blocklist, writer, cancellationToken);
+            await writer.CompleteAsync(cancellationToken);
         }
 
         var counts = writer.Counts;
@@ -92,23 +96,29 @@ public sealed class ExportStage(
                 $"list {list.Name}: selected {counts.RowsIn} <> exported {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}"));
         }
 
-        if (exportFile is not null && rejectFile is not null)
+        if (exportFile is not null && rejectFile is not null && duplicatesFile is not null)
         {
             await exportFile.CommitAsync(counts.RowsOut, cancellationToken);
             await rejectFile.CommitAsync(counts.RowsRejected, cancellationToken);
+            await duplicatesFile.CommitAsync(writer.DuplicateAddresses, cancellationToken);
         }
 
-        await ReportDuplicateEmailsAsync(context, list, counts, cancellationToken);
+        if (writer.DuplicateAddresses > 0)
+        {
+            Log.DuplicateEmails(logger, list.Name, writer.DuplicateAddresses, counts.Details["duplicate-email-records"]);
+        }
+
         Log.ListExported(logger, list.Name, list.ListId, counts.RowsIn, counts.RowsOut, counts.RowsRejected, counts.RowsExcluded);
         return counts;
     }
 
-    private async Task PumpAsync(RecipientListOptions list, string[] attributeFields, ExportBatchWriter writer, CancellationToken cancellationToken)
+    private async Task PumpAsync(
+        RecipientListOptions list, string[] attributeFields, Blocklist blocklist, ExportBatchWriter writer, CancellationToken cancellationToken)
     {
         // The blocks get no cancellation token on purpose: on a stop the reader stops, and the
         // batches already in flight are finished rather than dropped (the stage is then interrupted).
         var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = _options.BoundedCapacity, MaxDegreeOfParallelism = 1 };
-        var classify = new TransformBlock<ExportCandidate[], ClassifiedBatch>(ClassifiedBatch.Classify, bounded);
+        var classify = new TransformBlock<ExportCandidate[], ClassifiedBatch>(batch => ClassifiedBatch.Classify(batch, blocklist), bounded);
         var write = new ActionBlock<ClassifiedBatch>(writer.Write, bounded);
         classify.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
 
@@ -158,41 +168,6 @@ public sealed class ExportStage(
             // Declined means the network faulted; its completion carries the reason.
             await target.Completion;
             throw new InvalidOperationException("The export pipeline stopped accepting batches.");
-        }
-    }
-
-    private async Task ReportDuplicateEmailsAsync(StageContext context, RecipientListOptions list, StageCounts counts, CancellationToken cancellationToken)
-    {
-        await using var file = context.DryRun ? null : context.RequireArchive().CreateFile(
-            ExportFileNames.DuplicateEmails(list, context.Run.RunId, context.Attempt), "duplicate-emails", "internal", new FileCounterpart("crm"));
-        long groups = 0;
-        long records = 0;
-        await using (var csv = CsvWriter.Create(file?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true))
-        {
-            csv.WriteHeader(ExportColumns.DuplicateEmails);
-            await foreach (var duplicate in crm.ReadDuplicateEmailsAsync(ToSelection(list), list.OptInId!.Value, cancellationToken))
-            {
-                csv.WriteField(duplicate.EmailNormalized);
-                csv.WriteField(duplicate.RecordCount.ToString(CultureInfo.InvariantCulture));
-                csv.WriteField(duplicate.RecipientIds);
-                csv.EndRecord();
-                groups++;
-                records += duplicate.RecordCount;
-            }
-
-            await csv.FlushAsync(cancellationToken);
-        }
-
-        if (file is not null)
-        {
-            await file.CommitAsync(groups, cancellationToken);
-        }
-
-        counts.Add("duplicate-email-addresses", groups);
-        counts.Add("duplicate-email-records", records);
-        if (groups > 0)
-        {
-            Log.DuplicateEmails(logger, list.Name, groups, records);
         }
     }
 

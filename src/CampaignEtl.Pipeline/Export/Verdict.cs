@@ -11,12 +11,20 @@ internal readonly record struct Verdict(ExportExclusion Exclusion, string? Rejec
 
     public bool IsExcluded => Exclusion != ExportExclusion.None;
 
-    /// <summary>The per-row rules after the CRM's exclusion rules: bad data becomes a reject with a reason.</summary>
-    public static Verdict For(ExportCandidate candidate)
+    /// <summary>
+    /// The CRM's exclusion rules (from SQL), then the blocklist, then the data checks: bad data
+    /// becomes a reject with a reason.
+    /// </summary>
+    public static Verdict For(ExportCandidate candidate, Blocklist blocklist)
     {
         if (candidate.Exclusion != ExportExclusion.None)
         {
             return new Verdict(candidate.Exclusion, null, null, null);
+        }
+
+        if (candidate.Email is { } address && blocklist.Blocks(address.Trim()))
+        {
+            return new Verdict(ExportExclusion.Blocklisted, null, null, null);
         }
 
         if (string.IsNullOrWhiteSpace(candidate.PersonId))
