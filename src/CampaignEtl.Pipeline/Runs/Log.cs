@@ -14,7 +14,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1003, EventName = "StageFailed", Level = LogLevel.Error,
         Message = "Stage {Stage} attempt {Attempt} failed: {Reason}")]
-    public static partial void StageFailed(ILogger logger, Exception exception, string stage, int attempt, string reason);
+    public static partial void StageFailed(ILogger logger, Exception? exception, string stage, int attempt, string reason);
 
     [LoggerMessage(EventId = 1004, EventName = "ManifestNotWritten", Level = LogLevel.Error,
         Message = "The manifest of stage {Stage} attempt {Attempt} could not be written")]

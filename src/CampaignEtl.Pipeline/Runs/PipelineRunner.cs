@@ -171,7 +171,9 @@ public sealed class PipelineRunner(
         {
             status = StageStatus.Failed;
             error = OneLine(ex);
-            Log.StageFailed(logger, ex, stageText, attempt, error);
+            // Known failures carry their whole story in the one-line reason; a stack trace only for the unexpected.
+            var known = ex is CrmUnavailableException or StageFailedException or ArchiveWriteException or DataFolderUnavailableException;
+            Log.StageFailed(logger, known ? null : ex, stageText, attempt, error);
         }
 
         if (folder is not null)

@@ -44,8 +44,8 @@ internal static class VerbHost
             }
             catch (InvalidOperationException ex)
             {
-                // The binder rejects unknown keys (a typo such as OptinId) before validation runs.
-                return ConfigurationError([ex.Message]);
+                // The binder rejects unknown keys (a typo such as OptInIds) before validation runs.
+                return ConfigurationError([UnknownKeys(ex)]);
             }
 
             // SIGTERM and Ctrl+C reach the host's lifetime; the verb stops through the same token.
@@ -64,6 +64,15 @@ internal static class VerbHost
                 await host.StopAsync(CancellationToken.None);
             }
         }
+    }
+
+    private static string UnknownKeys(InvalidOperationException ex)
+    {
+        var message = (ex.InnerException ?? ex).Message;
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"instance of [\w.]+\.(?<type>\w+)Options: (?<keys>.+)$");
+        return match.Success
+            ? $"unknown configuration key(s) {match.Groups["keys"].Value} in a {match.Groups["type"].Value} section: check the spelling against schemas/appsettings.schema.json"
+            : message;
     }
 
     public static int ConfigurationError(IEnumerable<string> problems)

@@ -67,6 +67,21 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Run_MisspelledKey_Exits2NamingTheKey()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """
+            { "Data": { "Folder": "%DATA%" },
+              "Export": { "RecipientLists": [ { "Name": "a", "ListId": 1, "OptInIds": 501, "Description": "d", "Selection": { "MarketingLists": [ "x" ] } } ] } }
+            """);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("unknown configuration key(s) 'OptInIds' in a RecipientList section");
+    }
+
+    [Fact]
     public async Task Run_UnknownSelection_Exits2NamingIt()
     {
         using var workspace = new TestWorkspace(contacts: 200);
