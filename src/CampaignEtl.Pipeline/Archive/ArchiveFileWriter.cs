@@ -52,7 +52,7 @@ public sealed class ArchiveFileWriter : IAsyncDisposable
             throw ArchiveWriteException.CannotWrite(RelativePath, ex);
         }
 
-        _hashing = new HashingWriteStream(_file);
+        _hashing = new HashingWriteStream(_file, RelativePath);
     }
 
     public string Name { get; }
@@ -104,7 +104,16 @@ public sealed class ArchiveFileWriter : IAsyncDisposable
             return;
         }
 
-        await _file.DisposeAsync();
+        try
+        {
+            // Disposing flushes what is buffered; on a full disk that fails too, and the file goes anyway.
+            await _file.DisposeAsync();
+        }
+        catch (IOException)
+        {
+            // The reason is already on its way up as the stage's failure.
+        }
+
         _hashing.Dispose();
         try
         {

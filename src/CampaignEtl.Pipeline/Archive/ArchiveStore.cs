@@ -43,6 +43,31 @@ public sealed class ArchiveStore(ArchiveLayout layout, RunJournal journal, TimeP
     }
 
     /// <summary>
+    /// When an attempt cannot be sealed (disk full, folder gone), its files are vouched for by no
+    /// manifest: they are removed, so the archive holds only what a manifest lists and verification
+    /// stays meaningful. Returns how many files were removed.
+    /// </summary>
+    public int DiscardUnsealed(ArchiveAttempt attempt)
+    {
+        var folder = Layout.ToFullPath(attempt.RelativeFolder);
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { AttributesToSkip = 0 }))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+            File.Delete(file);
+            removed++;
+        }
+
+        Directory.Delete(folder);
+        return removed;
+    }
+
+    /// <summary>
     /// Removes the archive folders of runs whose business date is older than <paramref name="retentionDays"/>
     /// and appends a purge record naming every manifest it removed, with its hash.
     /// </summary>

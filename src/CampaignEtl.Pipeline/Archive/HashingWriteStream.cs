@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 namespace CampaignEtl.Pipeline.Archive;
 
 /// <summary>A write-only stream that hashes (SHA-256) and counts every byte on its way to the file.</summary>
-internal sealed class HashingWriteStream(Stream inner) : Stream
+/// <remarks>An I/O failure (a full disk) becomes an <see cref="ArchiveWriteException"/> naming the archived file.</remarks>
+internal sealed class HashingWriteStream(Stream inner, string relativePath) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -30,23 +31,59 @@ internal sealed class HashingWriteStream(Stream inner) : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _hash.AppendData(buffer);
-        inner.Write(buffer);
+        try
+        {
+            inner.Write(buffer);
+        }
+        catch (IOException ex)
+        {
+            throw ArchiveWriteException.CannotWrite(relativePath, ex);
+        }
+
         BytesWritten += buffer.Length;
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _hash.AppendData(buffer.Span);
+        try
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw ArchiveWriteException.CannotWrite(relativePath, ex);
+        }
+
         BytesWritten += buffer.Length;
-        return inner.WriteAsync(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override void Flush() => inner.Flush();
+    public override void Flush()
+    {
+        try
+        {
+            inner.Flush();
+        }
+        catch (IOException ex)
+        {
+            throw ArchiveWriteException.CannotWrite(relativePath, ex);
+        }
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await inner.FlushAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw ArchiveWriteException.CannotWrite(relativePath, ex);
+        }
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

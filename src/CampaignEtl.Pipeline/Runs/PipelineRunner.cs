@@ -187,6 +187,15 @@ public sealed class PipelineRunner(
                 Log.SealFailed(logger, ex, stageText, attempt);
                 error ??= "the archive manifest could not be written: " + OneLine(ex);
                 status = status == StageStatus.Succeeded ? StageStatus.Failed : status;
+                try
+                {
+                    archive.DiscardUnsealed(folder);
+                }
+                catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+                {
+                    // audit verify names whatever is left; the stage is failing either way.
+                    Log.SealFailed(logger, cleanup, stageText, attempt);
+                }
             }
         }
 
