@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using CampaignEtl.IntegrationTests.Support;
+using CampaignEtl.Pipeline.Runs;
+
+namespace CampaignEtl.IntegrationTests.Worker;
+
+public sealed class NightlyWorkerTests
+{
+    [Fact]
+    public async Task Worker_MissedNightlyRun_CatchesUpAtStartAndStopsCleanlyOnSigterm()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("SIGTERM is a Unix signal");
+        }
+
+        using var workspace = new TestWorkspace(contacts: 200);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """{ "Data": { "Folder": "%DATA%" }, "Schedule": { "Cron": "0 1 * * *", "CatchUpMissedRun": true } }""");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workspace.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "CampaignEtl.dll"), "worker", "--config", config })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            IReadOnlyList<Pipeline.Journal.AttemptRecord> attempts = [];
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !attempts.Any(a => a.Status == StageStatus.Succeeded))
+            {
+                await Task.Delay(250, TestContext.Current.CancellationToken);
+                if (File.Exists(workspace.Data.JournalPath))
+                {
+                    var journal = await workspace.JournalAsync();
+                    var runs = await journal.ListRunsAsync(1, TestContext.Current.CancellationToken);
+                    attempts = runs.Count == 0 ? [] : await journal.ListAttemptsAsync(runs[0].RunId, TestContext.Current.CancellationToken);
+                }
+            }
+
+            attempts.ShouldContain(a => a.Stage == StageName.Export && a.Status == StageStatus.Succeeded, "no catch-up run within 60 s");
+            var run = (await (await workspace.JournalAsync()).ListRunsAsync(1, TestContext.Current.CancellationToken)).Single();
+            run.Trigger.ShouldBe("catch-up");
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        process.ExitCode.ShouldBe(0, await stderr + await stdout);
+        (await stderr).ShouldContain("Next nightly run at");
+    }
+}
