@@ -24,7 +24,6 @@ public sealed class ArchiveFileWriter : IAsyncDisposable
         Counterpart = counterpart;
         RelativePath = attempt.RelativeFolder + "/" + name;
         _finalPath = attempt.Layout.ToFullPath(RelativePath);
-        _tempPath = Path.Combine(Path.GetDirectoryName(_finalPath)!, "." + name + ".tmp");
         try
         {
             if (File.Exists(_finalPath))
@@ -32,20 +31,7 @@ public sealed class ArchiveFileWriter : IAsyncDisposable
                 throw new IOException($"'{name}' already exists in this attempt; archived files are never overwritten");
             }
 
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 64 * 1024,
-                Options = FileOptions.Asynchronous,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            _file = new FileStream(_tempPath, options);
+            _file = ReadOnlyFiles.CreateTemp(_finalPath, out _tempPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -75,15 +61,7 @@ public sealed class ArchiveFileWriter : IAsyncDisposable
             await _hashing.FlushAsync(cancellationToken);
             _file.Flush(flushToDisk: true);
             await _file.DisposeAsync();
-            File.Move(_tempPath, _finalPath, overwrite: false);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(_finalPath, UnixFileMode.UserRead);
-            }
-            else
-            {
-                File.SetAttributes(_finalPath, FileAttributes.ReadOnly);
-            }
+            ReadOnlyFiles.Publish(_tempPath, _finalPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

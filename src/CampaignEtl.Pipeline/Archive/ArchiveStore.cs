@@ -50,20 +50,8 @@ public sealed class ArchiveStore(ArchiveLayout layout, RunJournal journal, TimeP
     public int DiscardUnsealed(ArchiveAttempt attempt)
     {
         var folder = Layout.ToFullPath(attempt.RelativeFolder);
-        if (!Directory.Exists(folder))
-        {
-            return 0;
-        }
-
-        var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { AttributesToSkip = 0 }))
-        {
-            File.SetAttributes(file, FileAttributes.Normal);
-            File.Delete(file);
-            removed++;
-        }
-
-        Directory.Delete(folder);
+        var removed = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", new EnumerationOptions { AttributesToSkip = 0 }).Length : 0;
+        ReadOnlyFiles.DeleteTree(folder);
         return removed;
     }
 
@@ -113,7 +101,7 @@ public sealed class ArchiveStore(ArchiveLayout layout, RunJournal journal, TimeP
         await journal.MarkPurgedAsync(victims.Select(v => v.Sequence), sequence, victims.Select(v => v.RunId).Distinct(), now, cancellationToken);
         foreach (var folder in runFolders)
         {
-            DeleteReadOnlyTree(Layout.ToFullPath(folder));
+            ReadOnlyFiles.DeleteTree(Layout.ToFullPath(folder));
         }
 
         return record;
@@ -124,30 +112,24 @@ public sealed class ArchiveStore(ArchiveLayout layout, RunJournal journal, TimeP
     private async Task<string> WriteOnceAsync(string relativePath, byte[] content, CancellationToken cancellationToken)
     {
         var full = Layout.ToFullPath(relativePath);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        string? temp = null;
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using (var stream = new FileStream(temp, options))
+            await using (var stream = ReadOnlyFiles.CreateTemp(full, out temp))
             {
                 await stream.WriteAsync(content, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, full, overwrite: false);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(full, UnixFileMode.UserRead);
-            }
+            ReadOnlyFiles.Publish(temp, full);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
+            if (temp is not null)
+            {
+                TryDelete(temp);
+            }
+
             throw ArchiveWriteException.CannotWrite(relativePath, ex);
         }
 
@@ -164,20 +146,5 @@ public sealed class ArchiveStore(ArchiveLayout layout, RunJournal journal, TimeP
         {
             // Best effort: the caller is already throwing the reason that matters.
         }
-    }
-
-    private static void DeleteReadOnlyTree(string folder)
-    {
-        if (!Directory.Exists(folder))
-        {
-            return;
-        }
-
-        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
-        {
-            File.SetAttributes(file, FileAttributes.Normal);
-        }
-
-        Directory.Delete(folder, recursive: true);
     }
 }

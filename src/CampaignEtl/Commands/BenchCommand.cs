@@ -6,6 +6,7 @@ using CampaignEtl.Cli;
 using CampaignEtl.Crm.Demo;
 using CampaignEtl.Crm.Selections;
 using CampaignEtl.Crm.Store;
+using CampaignEtl.Pipeline.Archive;
 using CampaignEtl.Pipeline.Csv;
 using CampaignEtl.Pipeline.Export;
 using CampaignEtl.Pipeline.Options;
@@ -105,16 +106,7 @@ internal static class BenchCommand
 
     private static async Task<int> MeasureAsync(int contacts, string folder, CancellationToken cancellationToken)
     {
-        if (Directory.Exists(folder))
-        {
-            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
-            {
-                File.SetAttributes(file, FileAttributes.Normal);
-            }
-
-            Directory.Delete(folder, recursive: true);
-        }
-
+        ReadOnlyFiles.DeleteTree(folder);
         Directory.CreateDirectory(folder);
         var time = TimeProvider.System;
         var data = new DataOptions { Folder = folder };

@@ -114,12 +114,7 @@ internal sealed class TestWorkspace : IDisposable
         SqliteConnection.ClearAllPools();
         try
         {
-            foreach (var file in Directory.EnumerateFiles(Folder, "*", SearchOption.AllDirectories))
-            {
-                File.SetAttributes(file, FileAttributes.Normal);
-            }
-
-            Directory.Delete(Folder, recursive: true);
+            Pipeline.Archive.ReadOnlyFiles.DeleteTree(Folder);
         }
         catch (IOException)
         {
