@@ -2,7 +2,6 @@ namespace CampaignEtl.Crm.Selections;
 
 /// <summary>One selected person with what the export rules need and the mapped attribute values.</summary>
 public sealed record ExportCandidate(
-    long Ordinal,
     string PersonId,
     string EntityType,
     string? Email,
@@ -11,5 +10,5 @@ public sealed record ExportCandidate(
     string?[] Attributes)
 {
     // Dataflow copies a failing message's ToString into exception data: keep personal data out.
-    public override string ToString() => $"ExportCandidate #{Ordinal} {EntityType} {PersonId}";
+    public override string ToString() => $"ExportCandidate {EntityType} {PersonId}";
 }

@@ -29,8 +29,16 @@ internal static class SelectionSql
 
     internal const string ConsentJoin = "LEFT JOIN consent c ON c.person_id = p.id AND c.opt_in_id = $optInId";
 
+    /// <summary>
+    /// The partition test of a parallel read over the id column <paramref name="idColumn"/>: the code of
+    /// the id's last character modulo <c>$partitions</c> equals <c>$partition</c>.
+    /// </summary>
+    internal static string PartitionOf(string idColumn) => $"unicode(substr({idColumn}, -1)) % $partitions = $partition";
+
+    /// <param name="partitioned">Also test the partition inside the marketing-list subquery, so each
+    /// reader looks up only its own people.</param>
     internal static async Task<string> BuildWhereAsync(
-        SqliteConnection connection, SqliteCommand target, ExportSelection selection, CancellationToken cancellationToken)
+        SqliteConnection connection, SqliteCommand target, ExportSelection selection, bool partitioned, CancellationToken cancellationToken)
     {
         var parts = new List<string>();
         if (selection.MarketingLists.Count > 0)
@@ -43,7 +51,7 @@ internal static class SelectionSql
                 names.Append(i == 0 ? "" : ", ").Append(name);
             }
 
-            parts.Add($"p.id IN (SELECT m.person_id FROM marketing_list_member m JOIN marketing_list l ON l.id = m.list_id WHERE l.name IN ({names}))");
+            parts.Add($"p.id IN (SELECT m.person_id FROM marketing_list_member m JOIN marketing_list l ON l.id = m.list_id WHERE l.name IN ({names}){(partitioned ? " AND " + PartitionOf("m.person_id") : "")})");
         }
 
         for (var i = 0; i < selection.SavedFilters.Count; i++)

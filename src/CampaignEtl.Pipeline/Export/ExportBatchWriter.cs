@@ -12,8 +12,7 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
     private readonly CsvWriter _export;
     private readonly CsvWriter _rejects;
     private readonly CsvWriter _duplicates;
-    private readonly List<string> _sameAddressIds = [];
-    private string? _lastAddress;
+    private readonly DuplicateAddressFinder _sharedAddresses = new();
     private long _duplicateAddresses;
     private long _duplicateRecords;
     private readonly RecipientListOptions _list;
@@ -90,7 +89,7 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
                 else
                 {
                     WriteRow(candidate);
-                    TrackAddress(candidate);
+                    _sharedAddresses.Add(candidate.EmailNormalized!, candidate.PersonId);
                     Exported++;
                 }
             }
@@ -102,10 +101,19 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends the last group of same-address records and flushes all three files.</summary>
+    /// <summary>Writes the duplicate-address report and flushes all three files.</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
-        EndAddressGroup();
+        foreach (var (address, recipientIds) in _sharedAddresses.Duplicates())
+        {
+            _duplicates.WriteField(address);
+            _duplicates.WriteField(recipientIds.Count.ToString(CultureInfo.InvariantCulture));
+            _duplicates.WriteField(string.Join(' ', recipientIds));
+            _duplicates.EndRecord();
+            _duplicateAddresses++;
+            _duplicateRecords += recipientIds.Count;
+        }
+
         await _export.FlushAsync(cancellationToken);
         await _rejects.FlushAsync(cancellationToken);
         await _duplicates.FlushAsync(cancellationToken);
@@ -113,36 +121,10 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _sharedAddresses.Dispose();
         await _export.DisposeAsync();
         await _rejects.DisposeAsync();
         await _duplicates.DisposeAsync();
-    }
-
-    /// <summary>Rows arrive ordered by normalized address, so a shared address is a run of equal neighbours.</summary>
-    private void TrackAddress(ExportCandidate candidate)
-    {
-        if (!string.Equals(candidate.EmailNormalized, _lastAddress, StringComparison.Ordinal))
-        {
-            EndAddressGroup();
-            _lastAddress = candidate.EmailNormalized;
-        }
-
-        _sameAddressIds.Add(candidate.PersonId);
-    }
-
-    private void EndAddressGroup()
-    {
-        if (_sameAddressIds.Count > 1)
-        {
-            _duplicates.WriteField(_lastAddress);
-            _duplicates.WriteField(_sameAddressIds.Count.ToString(CultureInfo.InvariantCulture));
-            _duplicates.WriteField(string.Join(' ', _sameAddressIds));
-            _duplicates.EndRecord();
-            _duplicateAddresses++;
-            _duplicateRecords += _sameAddressIds.Count;
-        }
-
-        _sameAddressIds.Clear();
     }
 
     private void WriteRow(ExportCandidate candidate)
@@ -166,7 +148,7 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
     {
         _rejectReasons[verdict.RejectReason!] = _rejectReasons.GetValueOrDefault(verdict.RejectReason!) + 1;
         _rejects.WriteField("crm:person");
-        _rejects.WriteField(candidate.Ordinal.ToString(CultureInfo.InvariantCulture));
+        _rejects.WriteField(Selected.ToString(CultureInfo.InvariantCulture));
         _rejects.WriteField(candidate.EntityType);
         _rejects.WriteField(candidate.PersonId);
         _rejects.WriteField(verdict.RejectColumn);

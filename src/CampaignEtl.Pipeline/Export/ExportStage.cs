@@ -115,53 +115,147 @@ public sealed class ExportStage(
     private async Task PumpAsync(
         RecipientListOptions list, string[] attributeFields, Blocklist blocklist, ExportBatchWriter writer, CancellationToken cancellationToken)
     {
-        // The blocks get no cancellation token on purpose: on a stop the reader stops, and the
-        // batches already in flight are finished rather than dropped (the stage is then interrupted).
+        // The classify and write blocks get no cancellation token on purpose: on a stop the readers
+        // stop, and the batches already in flight are finished rather than dropped (the stage is then
+        // interrupted).
         var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = _options.BoundedCapacity, MaxDegreeOfParallelism = 1 };
         var classify = new TransformBlock<ExportCandidate[], ClassifiedBatch>(batch => ClassifiedBatch.Classify(batch, blocklist), bounded);
         var write = new ActionBlock<ClassifiedBatch>(writer.Write, bounded);
         classify.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
 
+        // The selection is read by several readers at once, each on its own connection and its own
+        // share of the people (SQLite's lookups per person are the cost of an export), and merged back
+        // in recipient-id order, so the file is the same whatever the number of readers.
+        var partitions = _options.ReadPartitions;
+        using var stopReaders = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sources = new BufferBlock<ExportCandidate[]>[partitions];
+        var readers = new Task[partitions];
+        for (var i = 0; i < partitions; i++)
+        {
+            sources[i] = new BufferBlock<ExportCandidate[]>(new DataflowBlockOptions { BoundedCapacity = _options.BoundedCapacity });
+            var partition = i;
+            readers[i] = Task.Run(() => ReadPartitionAsync(list, attributeFields, partition, partitions, sources[partition], stopReaders.Token), CancellationToken.None);
+        }
+
+        try
+        {
+            await MergeAsync(sources, classify, cancellationToken);
+            classify.Complete();
+        }
+        catch (Exception ex)
+        {
+            await stopReaders.CancelAsync();
+            ((IDataflowBlock)classify).Fault(ex);
+            try
+            {
+                await Task.WhenAll(readers.Append(write.Completion));
+            }
+            catch (Exception)
+            {
+                // The readers end cancelled and the fault we injected comes back here; the original exception is the one to report.
+            }
+
+            throw;
+        }
+
+        await Task.WhenAll(readers);
+        await write.Completion;
+    }
+
+    /// <summary>One reader: its partition of the selection, in id order, in batches.</summary>
+    private async Task ReadPartitionAsync(
+        RecipientListOptions list, string[] attributeFields, int partition, int partitions, BufferBlock<ExportCandidate[]> target, CancellationToken cancellationToken)
+    {
         try
         {
             var batchSize = _options.BatchSize;
             var batch = new List<ExportCandidate>(batchSize);
-            await foreach (var candidate in crm.ReadAsync(ToSelection(list), list.OptInId!.Value, attributeFields, cancellationToken))
+            await foreach (var candidate in crm.ReadAsync(ToSelection(list), list.OptInId!.Value, attributeFields, partition, partitions, cancellationToken))
             {
                 batch.Add(candidate);
                 if (batch.Count == batchSize)
                 {
-                    await SendAsync(classify, [.. batch], cancellationToken);
+                    await SendAsync(target, [.. batch], cancellationToken);
                     batch.Clear();
                 }
             }
 
             if (batch.Count > 0)
             {
-                await SendAsync(classify, [.. batch], cancellationToken);
+                await SendAsync(target, [.. batch], cancellationToken);
             }
 
-            classify.Complete();
+            target.Complete();
         }
         catch (Exception ex)
         {
-            ((IDataflowBlock)classify).Fault(ex);
-            try
-            {
-                await write.Completion;
-            }
-            catch (Exception)
-            {
-                // The fault we just injected comes back here; the original exception is the one to report.
-            }
-
+            ((IDataflowBlock)target).Fault(ex);
             throw;
         }
-
-        await write.Completion;
     }
 
-    private static async Task SendAsync(TransformBlock<ExportCandidate[], ClassifiedBatch> target, ExportCandidate[] batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Merges the partitions' id-ordered streams into one id-ordered stream of batches. Holds at most
+    /// one batch per partition beyond what the bounded blocks hold.
+    /// </summary>
+    private async Task MergeAsync(BufferBlock<ExportCandidate[]>[] sources, ITargetBlock<ExportCandidate[]> target, CancellationToken cancellationToken)
+    {
+        var heads = new ExportCandidate[]?[sources.Length];
+        var positions = new int[sources.Length];
+        var batchSize = _options.BatchSize;
+        var batch = new List<ExportCandidate>(batchSize);
+        while (true)
+        {
+            var next = -1;
+            for (var i = 0; i < sources.Length; i++)
+            {
+                if (heads[i] is null || positions[i] == heads[i]!.Length)
+                {
+                    heads[i] = await ReceiveOrEndAsync(sources[i], cancellationToken);
+                    positions[i] = 0;
+                }
+
+                if (heads[i] is { } head && (next < 0 || string.CompareOrdinal(head[positions[i]].PersonId, heads[next]![positions[next]].PersonId) < 0))
+                {
+                    next = i;
+                }
+            }
+
+            if (next < 0)
+            {
+                break;
+            }
+
+            batch.Add(heads[next]![positions[next]++]);
+            if (batch.Count == batchSize)
+            {
+                await SendAsync(target, [.. batch], cancellationToken);
+                batch.Clear();
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await SendAsync(target, [.. batch], cancellationToken);
+        }
+    }
+
+    /// <summary>The next batch of a partition, or null once it has ended; a failed reader's exception surfaces here.</summary>
+    private static async Task<ExportCandidate[]?> ReceiveOrEndAsync(BufferBlock<ExportCandidate[]> source, CancellationToken cancellationToken)
+    {
+        while (await source.OutputAvailableAsync(cancellationToken))
+        {
+            if (source.TryReceive(out var batch) && batch.Length > 0)
+            {
+                return batch;
+            }
+        }
+
+        await source.Completion;
+        return null;
+    }
+
+    private static async Task SendAsync(ITargetBlock<ExportCandidate[]> target, ExportCandidate[] batch, CancellationToken cancellationToken)
     {
         if (!await target.SendAsync(batch, cancellationToken))
         {

@@ -11,6 +11,12 @@ public sealed class ExportOptions
     /// <summary>Messages a block may hold; bounds memory. Default 4.</summary>
     public int BoundedCapacity { get; set; } = 4;
 
+    /// <summary>
+    /// Readers of one selection at the same time, each on its own connection and share of the people,
+    /// merged back in id order. Default 2 (the cores of the reference machine); 1 reads serially.
+    /// </summary>
+    public int ReadPartitions { get; set; } = 2;
+
     public List<RecipientListOptions> RecipientLists { get; set; } = [];
 }
 

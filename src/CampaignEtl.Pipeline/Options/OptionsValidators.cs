@@ -102,6 +102,11 @@ public sealed partial class ExportOptionsValidator(IConfiguration configuration)
             builder.AddError("Export:BatchSize" + " " + DataOptionsValidator.Invariant($"= {options.BatchSize}: must be between 1 and 100000"));
         }
 
+        if (options.ReadPartitions is < 1 or > 16)
+        {
+            builder.AddError("Export:ReadPartitions" + " " + DataOptionsValidator.Invariant($"= {options.ReadPartitions}: must be between 1 and 16"));
+        }
+
         if (options.BoundedCapacity is < 1 or > 1000)
         {
             builder.AddError("Export:BoundedCapacity" + " " + DataOptionsValidator.Invariant($"= {options.BoundedCapacity}: must be between 1 and 1000"));

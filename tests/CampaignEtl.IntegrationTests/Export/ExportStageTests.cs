@@ -88,6 +88,63 @@ public sealed class ExportStageTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Run_ReadPartitions_GiveTheSameFilesAsTwoReadersInRecipientIdOrder(int partitions)
+    {
+        using var twoReaders = new TestWorkspace(contacts: 700, seed: 11);
+        using var other = new TestWorkspace(contacts: 700, seed: 11) { ReadPartitions = partitions };
+        await twoReaders.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await other.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        foreach (var pattern in new[] { "export_newsletter-de_*.csv", "rejects_export_newsletter-de_*.csv", "duplicate-emails_newsletter-de_*.csv", "export_product-updates-dach_*.csv" })
+        {
+            var expected = ExportFile.Read(ExportFile.Single(twoReaders, pattern)).Rows;
+            var actual = ExportFile.Read(ExportFile.Single(other, pattern)).Rows;
+            actual.ShouldBe(expected, pattern);
+        }
+
+        var (_, rows) = ExportFile.Read(ExportFile.Single(other, "export_newsletter-de_*.csv"));
+        rows.Select(r => r[0]).ShouldBe(rows.Select(r => r[0]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_SharedAddresses_DuplicateReportListsExactlyTheExportedRecordsSharingAnAddress()
+    {
+        using var workspace = new TestWorkspace(contacts: 900, seed: 5);
+        var eligible = await workspace.QueryCrmAsync("""
+            SELECT p.id FROM person p JOIN marketing_list_member m ON m.person_id = p.id AND m.list_id = 1
+            JOIN consent c ON c.person_id = p.id AND c.opt_in_id = 501 AND c.status = 'granted'
+            WHERE p.is_converted = 0 AND p.has_opted_out_of_email = 0 AND p.email_bounced_at IS NULL AND p.email LIKE '%@example.com'
+            ORDER BY p.id DESC LIMIT 5
+            """);
+        eligible.Count.ShouldBe(5);
+        // Shared addresses that differ only in case and surrounding spaces, far apart in id order.
+        var shared = new[] { "Shared.One@Example.com", " shared.one@example.com", "SHARED.ONE@example.com ", "two@example.org", "Two@Example.org" };
+        for (var i = 0; i < shared.Length; i++)
+        {
+            await workspace.ExecuteCrmAsync("UPDATE person SET email = $email WHERE id = $id", ("$email", shared[i]), ("$id", eligible[i]));
+        }
+
+        await workspace.ExecuteCrmAsync("UPDATE person SET email = 'two@example.org' WHERE id = (SELECT min(person_id) FROM marketing_list_member WHERE list_id = 1)");
+        var outcome = await workspace.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        var (_, rows) = ExportFile.Read(ExportFile.Single(workspace, "export_newsletter-de_*.csv"));
+        var expected = rows
+            .GroupBy(r => r[1].Trim().ToLowerInvariant(), StringComparer.Ordinal)
+            .Where(g => g.Count() > 1)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new[] { g.Key, g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(' ', g.Select(r => r[0]).Order(StringComparer.Ordinal)) })
+            .ToList();
+        expected.Count.ShouldBeGreaterThanOrEqualTo(2, "the shared addresses set up above must be in the export for this test to mean anything");
+
+        var (header, duplicates) = ExportFile.Read(ExportFile.Single(workspace, "duplicate-emails_newsletter-de_*.csv"));
+        header.ShouldBe(["email", "records", "recipient-ids"]);
+        duplicates.ShouldBe(expected);
+        outcome.Stages.Single().Counts.Details["list:newsletter-de:duplicate-email-addresses"].ShouldBe(expected.Count);
+    }
+
     [Fact]
     public async Task Rerun_Export_MakesAttempt2WithNewFileNamesAndTheSameRows()
     {

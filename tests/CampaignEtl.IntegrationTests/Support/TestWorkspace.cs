@@ -42,6 +42,8 @@ internal sealed class TestWorkspace : IDisposable
 
     public double MaxRejectRate { get; set; } = 0.5;
 
+    public int ReadPartitions { get; set; } = 2;
+
     public static RecipientListOptions NewsletterDe() => new()
     {
         Name = "newsletter-de",
@@ -66,7 +68,7 @@ internal sealed class TestWorkspace : IDisposable
             MsOptions.Create(new ArchiveOptions { RetentionDays = RetentionDays }), Time, NullLogger<PipelineRunner>.Instance);
 
     public ExportStage Stage() =>
-        new(MsOptions.Create(new ExportOptions { RecipientLists = Lists, BatchSize = 64 }), MsOptions.Create(new RunOptions { MaxRejectRate = MaxRejectRate }),
+        new(MsOptions.Create(new ExportOptions { RecipientLists = Lists, BatchSize = 64, ReadPartitions = ReadPartitions }), MsOptions.Create(new RunOptions { MaxRejectRate = MaxRejectRate }),
             new CrmExportReader(Crm), NullLogger<ExportStage>.Instance);
 
     public Task<RunOutcome> RunExportAsync(string? runId = null, bool dryRun = false, CancellationToken cancellationToken = default) =>

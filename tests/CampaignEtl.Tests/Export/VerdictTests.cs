@@ -67,5 +67,5 @@ public sealed class VerdictTests
     }
 
     private static ExportCandidate Candidate(string id, string? email, ExportExclusion exclusion) =>
-        new(1, id, "contact", email, email?.Trim().ToLowerInvariant(), exclusion, []);
+        new(id, "contact", email, email?.Trim().ToLowerInvariant(), exclusion, []);
 }
