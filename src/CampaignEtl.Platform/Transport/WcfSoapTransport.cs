@@ -135,7 +135,7 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
             QuotaExceededException or CommunicationException { InnerException: QuotaExceededException } =>
                 PlatformException.BadResponse(operation, $"the answer is larger than Platform:MaxReceivedMessageSize = {maxReceivedMessageSize} bytes", ex),
             MessageSecurityException => PlatformException.Transport(operation, $"HTTP {Code(status ?? HttpStatusCode.Unauthorized)}: the platform refused the HTTP request (access or IP allow-list)", false, ex),
-            ProtocolException => ProtocolProblem(operation, ex, status, scrubber),
+            ProtocolException => ProtocolProblem(operation, ex, status),
             EndpointNotFoundException when status is HttpStatusCode.NotFound =>
                 PlatformException.Transport(operation, "HTTP 404: no such service at the endpoint (check Platform:Endpoint)", false, ex),
             EndpointNotFoundException => PlatformException.Transport(operation, "cannot connect to the platform (" + Reason(ex, scrubber) + ")", true, ex),
@@ -146,20 +146,31 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
         };
     }
 
-    private static PlatformException ProtocolProblem(string operation, Exception ex, HttpStatusCode? status, SecretScrubber scrubber)
+    private static PlatformException ProtocolProblem(string operation, Exception ex, HttpStatusCode? status)
     {
         // WCF refuses a body whose content type is not the binding's (text/xml): that is an error page
         // from a proxy or the application server, e.g. an HTML 500. The page itself is not echoed.
         var message = ex.Message;
         var contentType = ContentTypeIn(message);
-        var code = status is { } s ? "HTTP " + Code(s) : "an HTTP error";
+        status ??= StatusIn(message);
+        // WCF does not report the status of an answer it refused for its content type.
+        var code = status is { } s ? "HTTP " + Code(s) : "an HTTP answer (status not reported by WCF)";
         var serverError = status is null || (int)status >= 500;
         if (contentType is not null)
         {
             return PlatformException.BadResponse(operation, $"{code} with a {contentType} body (an error page), not a SOAP envelope", ex, isTransient: serverError);
         }
 
-        return PlatformException.BadResponse(operation, $"{code}: {scrubber.Scrub(FirstSentence(message))}", ex, isTransient: serverError);
+        return PlatformException.BadResponse(operation, $"{code} without a SOAP envelope", ex, isTransient: serverError);
+    }
+
+    // "The remote server returned an unexpected response: (502) Bad Gateway."
+    private static HttpStatusCode? StatusIn(string message)
+    {
+        var open = message.IndexOf("response: (", StringComparison.Ordinal);
+        return open >= 0 && int.TryParse(message.AsSpan(open + "response: (".Length, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code)
+            ? (HttpStatusCode)code
+            : null;
     }
 
     private static string? ContentTypeIn(string message)
