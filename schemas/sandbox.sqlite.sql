@@ -86,4 +86,3 @@ CREATE TABLE IF NOT EXISTS response_event (
 );
 
 CREATE INDEX IF NOT EXISTS response_event_by_type ON response_event (event_type, recorded_at, event_id);
-CREATE INDEX IF NOT EXISTS recipient_by_email ON recipient (email);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 
 namespace CampaignEtl.Sandbox;
 
@@ -78,8 +79,14 @@ public sealed class SandboxOptions
 }
 
 /// <summary>Checks every setting at once; each error names the key and the bad value (never the password).</summary>
-public static class SandboxOptionsValidator
+public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
 {
+    public ValidateOptionsResult Validate(string? name, SandboxOptions options)
+    {
+        var errors = Validate(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
     public static IReadOnlyList<string> Validate(SandboxOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -85,8 +85,9 @@ public sealed partial class SandboxPlatform : IAsyncDisposable
         Directory.CreateDirectory(dropFolder);
 
         var state = await SandboxState.OpenAsync(options, time, databasePath, ct);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // The empty builder reads no configuration (no appsettings.json, no ASPNETCORE_URLS): the sandbox binds only what it is told.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, port);

@@ -149,16 +149,48 @@ internal static class RpcRequestReader
     /// <summary>Reads the element the reader is on (and moves past it).</summary>
     private static RpcValue ReadValue(XmlReader reader)
     {
-        var href = reader.GetAttribute("href");
+        string? href = null, nil = null, type = null;
+        var hasArrayType = false;
+        if (reader.MoveToFirstAttribute())
+        {
+            do
+            {
+                var ns = reader.NamespaceURI;
+                var local = reader.LocalName;
+                if (ns.Length == 0)
+                {
+                    if (local == "href")
+                    {
+                        href = reader.Value;
+                    }
+                }
+                else if (ns == XsiNs)
+                {
+                    if (local == "nil")
+                    {
+                        nil = reader.Value;
+                    }
+                    else if (local == "type")
+                    {
+                        type = reader.Value;
+                    }
+                }
+                else if (ns == SoapEncNs && local == "arrayType")
+                {
+                    hasArrayType = true;
+                }
+            }
+            while (reader.MoveToNextAttribute());
+            reader.MoveToElement();
+        }
+
         if (href is not null)
         {
             reader.Skip();
             return RpcValue.Reference(href.StartsWith('#') ? href[1..] : href);
         }
 
-        var nil = reader.GetAttribute("nil", XsiNs);
-        var type = reader.GetAttribute("type", XsiNs);
-        var isArray = reader.GetAttribute("arrayType", SoapEncNs) is not null || (type is not null && type.EndsWith(":Array", StringComparison.Ordinal));
+        var isArray = hasArrayType || (type is not null && type.EndsWith(":Array", StringComparison.Ordinal));
         if (nil is "true" or "1")
         {
             reader.Skip();

@@ -164,6 +164,7 @@ public sealed partial class SandboxState
             }
 
             await tx.CommitAsync(ct);
+            _suppression = null;
             return new MailingSimulationResult(mailingId, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], file);
 
             async Task EventAsync(TextWriter writer, string type, long at, string id, string email, string? link, string? reason)

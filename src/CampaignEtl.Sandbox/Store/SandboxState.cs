@@ -24,6 +24,7 @@ public sealed partial class SandboxState : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly Dictionary<long, ListInfo> _lists = [];
     private BlocklistSnapshot? _blocklist;
+    private SuppressionSnapshot? _suppression;
 
     private SandboxState(SandboxOptions options, TimeProvider time, SqliteConnection connection, string path)
     {
@@ -134,6 +135,7 @@ public sealed partial class SandboxState : IAsyncDisposable
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
             await InsertUnsubscribeAsync(tx, recipientIdOrEmail, listId ?? 0, null, NowMs, NowMs, ct);
             await tx.CommitAsync(ct);
+            _suppression = null;
         }
         finally
         {
@@ -173,6 +175,7 @@ public sealed partial class SandboxState : IAsyncDisposable
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
             await SetBounceCounterAsync(tx, email, email, category, count, absolute: true, NowMs, NowMs, ct);
             await tx.CommitAsync(ct);
+            _suppression = null;
         }
         finally
         {
@@ -329,16 +332,17 @@ public sealed partial class SandboxState : IAsyncDisposable
             var codes = new int[ids.Count];
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
 
-            await using var unsub = Prepare(tx, "SELECT list_id FROM unsubscribe WHERE recipient_id IN ($r, $e) AND list_id IN (0, $l)", "$r", "$e", "$l");
+            var suppression = await GetSuppressionAsync(ct);
+            var reactivated = false;
             await using var deleteUnsub = Prepare(tx, "DELETE FROM unsubscribe WHERE recipient_id IN ($r, $e)", "$r", "$e");
-            await using var bounce = Prepare(tx, "SELECT hard, soft FROM bounce_counter WHERE email = $e", "$e");
             await using var insert = Prepare(tx, "INSERT INTO recipient (list_id, recipient_id, email, attributes, added_at) VALUES ($l, $r, $e, $a, $t) ON CONFLICT DO NOTHING", "$l", "$r", "$e", "$a", "$t");
-            unsub.Parameters["$l"].Value = listId;
             insert.Parameters["$l"].Value = listId;
             insert.Parameters["$t"].Value = now;
             var json = new ArrayBufferWriter<byte>(256);
             using var jsonWriter = new Utf8JsonWriter(json);
 
+            // The loop runs synchronously: Microsoft.Data.Sqlite's async methods complete synchronously anyway, and
+            // their per-call Task overhead dominated (1000 recipients x 3 statements per call).
             for (var i = 0; i < codes.Length; i++)
             {
                 var email = emails[i]?.Trim();
@@ -355,9 +359,7 @@ public sealed partial class SandboxState : IAsyncDisposable
                     continue;
                 }
 
-                unsub.Parameters["$r"].Value = id;
-                unsub.Parameters["$e"].Value = email;
-                if (await unsub.ExecuteScalarAsync(ct) is not null)
+                if (suppression.IsUnsubscribed(id, email!, listId))
                 {
                     if (!list.IsOptIn)
                     {
@@ -367,17 +369,14 @@ public sealed partial class SandboxState : IAsyncDisposable
 
                     deleteUnsub.Parameters["$r"].Value = id;
                     deleteUnsub.Parameters["$e"].Value = email;
-                    await deleteUnsub.ExecuteNonQueryAsync(ct);
+                    deleteUnsub.ExecuteNonQuery();
+                    reactivated = true;
                 }
 
-                bounce.Parameters["$e"].Value = email;
-                await using (var reader = await bounce.ExecuteReaderAsync(ct))
+                if (suppression.OverLimit.Contains(email!))
                 {
-                    if (await reader.ReadAsync(ct) && (reader.GetInt32(0) >= _options.HardBounceThreshold || reader.GetInt32(1) >= _options.SoftBounceThreshold))
-                    {
-                        codes[i] = AddResultCodes.BounceLimitExceeded;
-                        continue;
-                    }
+                    codes[i] = AddResultCodes.BounceLimitExceeded;
+                    continue;
                 }
 
                 json.ResetWrittenCount();
@@ -401,10 +400,15 @@ public sealed partial class SandboxState : IAsyncDisposable
                 insert.Parameters["$r"].Value = id;
                 insert.Parameters["$e"].Value = email;
                 insert.Parameters["$a"].Value = Encoding.UTF8.GetString(json.WrittenSpan);
-                codes[i] = await insert.ExecuteNonQueryAsync(ct) == 1 ? AddResultCodes.Inserted : AddResultCodes.AlreadyInList;
+                codes[i] = insert.ExecuteNonQuery() == 1 ? AddResultCodes.Inserted : AddResultCodes.AlreadyInList;
             }
 
             await tx.CommitAsync(ct);
+            if (reactivated)
+            {
+                _suppression = null;
+            }
+
             return codes;
         }
         finally
@@ -588,6 +592,7 @@ public sealed partial class SandboxState : IAsyncDisposable
             }
 
             await tx.CommitAsync(ct);
+            _suppression = null;
         }
         finally
         {
@@ -834,6 +839,54 @@ public sealed partial class SandboxState : IAsyncDisposable
         }
 
         return _blocklist = new BlocklistSnapshot(exact, patterns);
+    }
+
+    /// <summary>Unsubscribes and over-limit addresses in memory, so addAll3 costs one INSERT per recipient; reloaded after any change. Call under the gate.</summary>
+    private async Task<SuppressionSnapshot> GetSuppressionAsync(CancellationToken ct)
+    {
+        if (_suppression is { } cached)
+        {
+            return cached;
+        }
+
+        var unsubscribes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var listWise = false;
+        await using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT recipient_id, list_id FROM unsubscribe";
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var list = reader.GetInt64(1);
+                listWise |= list != 0;
+                unsubscribes.Add(SuppressionSnapshot.Key(reader.GetString(0), list));
+            }
+        }
+
+        var overLimit = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT email FROM bounce_counter WHERE hard >= $hard OR soft >= $soft";
+            command.Parameters.AddWithValue("$hard", _options.HardBounceThreshold);
+            command.Parameters.AddWithValue("$soft", _options.SoftBounceThreshold);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                overLimit.Add(reader.GetString(0));
+            }
+        }
+
+        return _suppression = new SuppressionSnapshot(unsubscribes, listWise, overLimit);
+    }
+
+    private sealed record SuppressionSnapshot(HashSet<string> Unsubscribes, bool AnyListWise, HashSet<string> OverLimit)
+    {
+        public static string Key(string recipientIdOrEmail, long listId) =>
+            listId == 0 ? recipientIdOrEmail : listId.ToString(CultureInfo.InvariantCulture) + "|" + recipientIdOrEmail;
+
+        public bool IsUnsubscribed(string id, string email, long listId) =>
+            Unsubscribes.Contains(id) || Unsubscribes.Contains(email)
+            || (AnyListWise && (Unsubscribes.Contains(Key(id, listId)) || Unsubscribes.Contains(Key(email, listId))));
     }
 
     private static Dictionary<string, string?> ParseAttributes(string json)

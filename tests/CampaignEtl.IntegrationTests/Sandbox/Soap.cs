@@ -94,10 +94,18 @@ internal sealed class SoapAnswer
 
     private IEnumerable<XElement> Items(XElement array) => array.Elements().Select(Resolve);
 
+    private Dictionary<string, XElement>? _multiRefs;
+
     private XElement Resolve(XElement element)
     {
         var href = element.Attribute("href")?.Value;
-        return href is null ? element : Body.Elements("multiRef").Single(m => "#" + m.Attribute("id")!.Value == href);
+        if (href is null)
+        {
+            return element;
+        }
+
+        _multiRefs ??= Body.Elements("multiRef").ToDictionary(m => "#" + m.Attribute("id")!.Value);
+        return _multiRefs[href];
     }
 
     private static bool IsNil(XElement element) => element.Attribute(Xsi + "nil")?.Value == "true";
