@@ -76,6 +76,25 @@ public sealed class SandboxOptions
 
     /// <summary>Largest accepted request body. Default 64 MiB.</summary>
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Recipient lists created (or their definitions updated) at start, e.g. from configuration for <c>sandbox serve</c>.</summary>
+    public IList<SandboxListOptions> RecipientLists { get; init; } = [];
+
+    /// <summary>Blocklist entries (addresses or * ? patterns) added at start.</summary>
+    public IList<string> BlocklistEntries { get; init; } = [];
+}
+
+/// <summary>A recipient list the sandbox creates at start.</summary>
+public sealed class SandboxListOptions
+{
+    public long Id { get; set; }
+
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>True: an opt-in list (adding an unsubscribed recipient re-activates it); false: a regular list (code 2).</summary>
+    public bool IsOptInList { get; set; }
+
+    public IList<string> Attributes { get; init; } = [];
 }
 
 /// <summary>Checks every setting at once; each error names the key and the bad value (never the password).</summary>
@@ -161,6 +180,38 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         if (options.MaxRequestBytes < 1024)
         {
             Add("Sandbox:MaxRequestBytes", $"= {options.MaxRequestBytes}: must be at least 1024");
+        }
+
+        var seen = new HashSet<long>();
+        for (var i = 0; i < options.RecipientLists.Count; i++)
+        {
+            var list = options.RecipientLists[i];
+            var key = "Sandbox:RecipientLists:" + i.ToString(CultureInfo.InvariantCulture);
+            if (list.Id <= 0 || !seen.Add(list.Id))
+            {
+                Add(key + ":Id", $"= {list.Id}: must be a positive list id used once");
+            }
+
+            if (string.IsNullOrWhiteSpace(list.Name))
+            {
+                Add(key + ":Name", $"= '{list.Name}': must name the list");
+            }
+
+            foreach (var attribute in list.Attributes)
+            {
+                if (string.IsNullOrWhiteSpace(attribute))
+                {
+                    Add(key + ":Attributes", $"= '{attribute}': attribute names must not be empty");
+                }
+            }
+        }
+
+        for (var i = 0; i < options.BlocklistEntries.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.BlocklistEntries[i]))
+            {
+                Add("Sandbox:BlocklistEntries:" + i.ToString(CultureInfo.InvariantCulture), $"= '{options.BlocklistEntries[i]}': must be an address or a pattern");
+            }
         }
 
         return errors;

@@ -85,6 +85,16 @@ public sealed partial class SandboxPlatform : IAsyncDisposable
         Directory.CreateDirectory(dropFolder);
 
         var state = await SandboxState.OpenAsync(options, time, databasePath, ct);
+        foreach (var list in options.RecipientLists)
+        {
+            await state.CreateRecipientListAsync(list.Id, list.Name, list.Attributes, list.IsOptInList, ct);
+        }
+
+        foreach (var entry in options.BlocklistEntries)
+        {
+            await state.AddBlocklistEntryAsync(entry, "configured", ct);
+        }
+
         // The empty builder reads no configuration (no appsettings.json, no ASPNETCORE_URLS): the sandbox binds only what it is told.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
@@ -198,6 +208,7 @@ public sealed partial class SandboxPlatform : IAsyncDisposable
         }
 
         byte[] body;
+        var started = _time.GetTimestamp();
         var status = StatusCodes.Status200OK;
         string operation = "?";
         try
@@ -220,6 +231,19 @@ public sealed partial class SandboxPlatform : IAsyncDisposable
         {
             body = AxisResponseWriter.WriteFault(SandboxFault.BadRequest(ex.Message));
             status = StatusCodes.Status500InternalServerError;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A sandbox bug or a database problem: answered as Axis answers an unexpected Java exception.
+            LogUnexpected(_logger, ex, service, operation);
+            body = AxisResponseWriter.WriteFault(SandboxFault.Unexpected(ex.GetType().Name));
+            status = StatusCodes.Status500InternalServerError;
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var elapsedMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
+            LogCall(_logger, service, operation, status, elapsedMs);
         }
 
         if (fault is { } after)
@@ -269,6 +293,12 @@ public sealed partial class SandboxPlatform : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {Service}.{Operation} answered with a fault: {FaultString}")]
     private static partial void LogFault(ILogger logger, string service, string operation, string faultString);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {Service}.{Operation} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string service, string operation);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {Service}.{Operation} answered {StatusCode} in {ElapsedMs} ms")]
+    private static partial void LogCall(ILogger logger, string service, string operation, int statusCode, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {Service}: injected {FaultKind} {FaultPhase}")]
     private static partial void LogInjected(ILogger logger, string service, SandboxFaultKinds faultKind, FaultPhase faultPhase);

@@ -30,6 +30,9 @@ internal sealed class SandboxFault : Exception
     /// <summary>An operation the service does not have: Axis answers <c>soapenv:Client</c>, "No such operation".</summary>
     public static SandboxFault NoSuchOperation(string operation) => new("soapenv:Client", "No such operation '" + operation + "'");
 
+    /// <summary>An unexpected server-side error, as Axis reports a Java runtime exception.</summary>
+    public static SandboxFault Unexpected(string exceptionType) => new("soapenv:Server.userException", "java.lang.RuntimeException: " + exceptionType);
+
     /// <summary>An injected transient failure: an Axis fault carrying a Java I/O exception.</summary>
     public static SandboxFault Injected() => new("soapenv:Server.userException", "java.net.SocketTimeoutException: Read timed out");
 }

@@ -183,16 +183,30 @@ public sealed partial class SandboxState : IAsyncDisposable
         }
     }
 
-    /// <summary>Adds recipients as addAll3Flat would (same rules and codes), for seeding.</summary>
+    /// <summary>Adds recipients as addAll3Flat would (same rules and codes, in calls of at most 1000), for seeding.</summary>
     public async Task<IReadOnlyList<int>> AddRecipientsAsync(long listId, IReadOnlyList<SandboxRecipient> recipients, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(recipients);
         var names = recipients.SelectMany(r => r.Attributes.Keys).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var ids = recipients.Select(r => (string?)r.RecipientId).ToList();
-        var emails = recipients.Select(r => (string?)r.Email).ToList();
-        return await AddAllAsync(
-            "addAll3Flat", listId, 0, ids, emails, names,
-            (i, j) => recipients[i].Attributes.TryGetValue(names[j], out var v) ? v : null, ct);
+        var codes = new List<int>(recipients.Count);
+        for (var start = 0; start < recipients.Count; start += MaxRecipientsPerCall)
+        {
+            var chunk = recipients.Skip(start).Take(MaxRecipientsPerCall).ToList();
+            var ids = chunk.ConvertAll(r => (string?)r.RecipientId);
+            var emails = chunk.ConvertAll(r => (string?)r.Email);
+            try
+            {
+                codes.AddRange(await AddAllAsync(
+                    "addAll3Flat", listId, 0, ids, emails, names,
+                    (i, j) => chunk[i].Attributes.TryGetValue(names[j], out var v) ? v : null, ct));
+            }
+            catch (SandboxFault ex)
+            {
+                throw new InvalidOperationException(ex.FaultString, ex);
+            }
+        }
+
+        return codes;
     }
 
     /// <summary>The members of a list, ordered by recipient id.</summary>
