@@ -68,6 +68,27 @@ public sealed class SandboxStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task AddAll3Flat_FortyParallelClients_AllRowsArriveOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await SandboxPlatform.StartAsync(new SandboxOptions(), TimeProvider.System, null, ct);
+        await sandbox.State.CreateRecipientListAsync(3, "parallel", ["n"], false, ct);
+        using var client = new SoapTestClient(sandbox.Endpoint);
+        var session = await client.LoginAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async worker =>
+        {
+            var rows = Enumerable.Range(worker * 100, 100).Select(i => ($"id{i}", $"p{i}@example.com")).ToList();
+            var first = await client.AddAll3FlatAsync(session, 3, rows, ["n"], (i, _) => rows[i].Item1);
+            var again = await client.AddAll3FlatAsync(session, 3, rows, ["n"], (i, _) => rows[i].Item1);
+            return (First: first.Ints, Again: again.Ints);
+        }));
+
+        answers.ShouldAllBe(a => a.First.All(c => c == 0) && a.Again.All(c => c == 5));
+        (await client.GetCountAsync(session, 3)).ShouldBe(4000);
+    }
+
+    [Fact]
     public async Task StartAsync_InvalidOptions_ThrowsNamingEveryKey()
     {
         var ex = await Should.ThrowAsync<ArgumentException>(() => SandboxPlatform.StartAsync(
