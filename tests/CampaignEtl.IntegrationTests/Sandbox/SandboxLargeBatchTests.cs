@@ -1,17 +1,16 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using CampaignEtl.Sandbox;
 
 namespace CampaignEtl.IntegrationTests.Sandbox;
 
-public sealed class SandboxThroughputTests
+public sealed class SandboxLargeBatchTests
 {
     private static readonly string[] Attributes = Enumerable.Range(1, 10).Select(i => "attr" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
-    /// <summary>100 calls of addAll3Flat with 1000 recipients and 10 attributes, prebuilt envelopes: the sandbox must not be the bottleneck of a 1M refill.</summary>
+    /// <summary>Full-size calls (1000 recipients, 10 attributes each) land whole. Speed is measured by the benchmark, not here.</summary>
     [Fact]
-    public async Task AddAll3Flat_100kRecipientsWithTenAttributes_StaysFastEnoughForAMillionRowRefill()
+    public async Task AddAll3Flat_FullBatchesWithTenAttributes_EveryRecipientLands()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var sandbox = await SandboxPlatform.StartAsync(new SandboxOptions(), TimeProvider.System, null, ct);
@@ -19,19 +18,15 @@ public sealed class SandboxThroughputTests
         await sandbox.State.AddBlocklistEntryAsync("*@blocked.example", null, ct);
         using var client = new SoapTestClient(sandbox.Endpoint);
         var session = await client.LoginAsync();
-        var envelopes = Enumerable.Range(0, 100).Select(b => Envelope(session, b)).ToList();
+        var envelopes = Enumerable.Range(0, 20).Select(b => Envelope(session, b)).ToList();
 
-        var watch = Stopwatch.StartNew();
         foreach (var envelope in envelopes)
         {
             var answer = await client.PostRawAsync("RpcRecipient", envelope);
             answer.Ints.Count.ShouldBe(1000);
         }
 
-        watch.Stop();
-        TestContext.Current.SendDiagnosticMessage("sandbox addAll3Flat: 100 x 1000 recipients x 10 attributes in {0} ms", watch.ElapsedMilliseconds);
-        (await sandbox.State.GetCountAsync(1, ct)).ShouldBe(100_000);
-        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60));
+        (await sandbox.State.GetCountAsync(1, ct)).ShouldBe(20_000);
     }
 
     private static string Envelope(string session, int batch)
