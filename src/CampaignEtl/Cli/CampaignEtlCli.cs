@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace CampaignEtl.Cli;
 
-/// <summary>The command line: verbs run, worker, status, audit verify, demo seed, bench export.</summary>
+/// <summary>The command line: verbs run, worker, status, audit verify, demo seed, bench, sandbox serve.</summary>
 internal static class CampaignEtlCli
 {
     public static async Task<int> InvokeAsync(string[] args)
@@ -20,6 +20,7 @@ internal static class CampaignEtlCli
         root.Add(BuildAudit(config));
         root.Add(BuildDemo(config));
         root.Add(BenchCommand.Build(config));
+        root.Add(BuildSandbox(config));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -130,6 +131,15 @@ internal static class CampaignEtlCli
         seedCommand.SetAction((parse, token) => VerbHost.RunAsync(parse.GetValue(config), validateEverythingOnStart: false,
             (services, ct) => DemoSeedCommand.ExecuteAsync(services, parse.GetValue(contacts), parse.GetValue(seed), parse.GetValue(ifAbsent), ct), token));
         return new Command("demo", "The demo CRM") { seedCommand };
+    }
+
+    private static Command BuildSandbox(Option<string?> config)
+    {
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1 (0: a free one); the endpoint is printed on standard output", DefaultValueFactory = _ => 0 };
+        var serve = new Command("serve", "Run the sandbox platform (same SOAP wire format as Optimizely Campaign) on 127.0.0.1 until stopped") { port };
+        serve.SetAction((parse, token) => VerbHost.RunAsync(parse.GetValue(config), validateEverythingOnStart: false,
+            (services, ct) => SandboxServeCommand.ExecuteAsync(services, parse.GetValue(port), ct), token));
+        return new Command("sandbox", "The embedded sandbox platform") { serve };
     }
 
     internal static Option<string?> RunIdOption(string description)

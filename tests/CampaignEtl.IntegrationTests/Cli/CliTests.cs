@@ -67,6 +67,22 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task SandboxServe_BrokenSandboxSection_Exits2AndListsEveryError()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """
+            { "Data": { "Folder": "%DATA%" }, "Sandbox": { "MandatorId": 0, "FaultRate": 1.5 } }
+            """);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "sandbox", "serve", "--port", "70000", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("Sandbox:MandatorId = 0");
+        result.Stderr.ShouldContain("Sandbox:FaultRate = 1.5");
+        result.Stderr.ShouldContain("--port = 70000");
+    }
+
+    [Fact]
     public async Task Run_MisspelledKey_Exits2NamingTheKey()
     {
         using var workspace = new TestWorkspace(contacts: 0);
