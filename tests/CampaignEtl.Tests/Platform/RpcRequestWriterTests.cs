@@ -1,0 +1,124 @@
+using System.Text;
+using System.Xml.Linq;
+using CampaignEtl.Platform.Soap;
+using Op = CampaignEtl.Platform.PlatformContract;
+
+namespace CampaignEtl.Tests.Platform;
+
+/// <summary>Conformance: the requests the client writes, checked structurally and, for one call, byte for byte.</summary>
+public sealed class RpcRequestWriterTests
+{
+    private static readonly XNamespace Env = "http://schemas.xmlsoap.org/soap/envelope/";
+    private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+    private static readonly XNamespace Enc = "http://schemas.xmlsoap.org/soap/encoding/";
+
+    [Fact]
+    public void WriteEnvelope_Login_IsExactlyTheDocumentedShape()
+    {
+        var xml = Write(Op.Session.Login, [SoapArg.Long(123), SoapArg.String("etl-user"), SoapArg.String("p<&>\"w")]);
+
+        xml.ShouldBe(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+            + "<soapenv:Envelope xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>"
+            + "<ns1:login soapenv:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:soapenc=\"http://schemas.xmlsoap.org/soap/encoding/\" xmlns:ns1=\"urn:api.broadmail.de/soap11/RpcSession\">"
+            + "<in0 xsi:type=\"xsd:long\">123</in0><in1 xsi:type=\"xsd:string\">etl-user</in1><in2 xsi:type=\"xsd:string\">p&lt;&amp;&gt;\"w</in2>"
+            + "</ns1:login></soapenv:Body></soapenv:Envelope>");
+    }
+
+    [Theory]
+    [InlineData("SessionWebservice", "login", "urn:api.broadmail.de/soap11/RpcSession")]
+    [InlineData("RecipientWebservice", "getCount", "urn:api.broadmail.de/soap11/RpcRecipient")]
+    [InlineData("UnsubscribeWebservice", "getCount", "urn:api.broadmail.de/soap11/RpcUnsubscribe")]
+    [InlineData("BlacklistWebservice", "areBlacklisted", "urn:api.broadmail.de/soap11/RpcBlacklist")]
+    [InlineData("ClosedLoopWebservice", "getOpens", "urn:api.broadmail.de/soap11/RpcClosedLoop")]
+    [InlineData("ResponseWebservice", "getBounceCounterThreshold", "urn:api.broadmail.de/soap11/RpcResponse")]
+    public void WriteEnvelope_EveryService_UsesItsRpcNamespaceAndEncodingStyle(string service, string operation, string ns)
+    {
+        var op = Op.Operations.Single(o => o.Service.Name == service && o.Name == operation);
+        var args = op.Parts.Select(_ => SoapArg.Nil).ToArray();
+
+        var call = Call(Write(op, args));
+
+        call.Name.ShouldBe(XName.Get(operation, ns));
+        call.Attribute(Env + "encodingStyle")!.Value.ShouldBe("http://schemas.xmlsoap.org/soap/encoding/");
+    }
+
+    [Fact]
+    public void WriteEnvelope_AddAll3Flat_PartsInOrderWithXsiTypesAndArrayTypes()
+    {
+        var call = Call(Write(Op.Recipient.AddAll3Flat,
+        [
+            SoapArg.String("sid"), SoapArg.Long(4711), SoapArg.Long(0),
+            SoapArg.StringArray(["r1", "r2"]), SoapArg.StringArray(["a@x.org", "b@x.org"]),
+            SoapArg.StringArray(["firstname"]), SoapArg.StringArray(["Anna", null]),
+        ]));
+
+        call.Elements().Select(e => e.Name.LocalName).ShouldBe(["in0", "in1", "in2", "in3", "in4", "in5", "in6"]);
+        call.Elements().Select(e => e.Attribute(Xsi + "type")!.Value).ShouldBe(["xsd:string", "xsd:long", "xsd:long", "soapenc:Array", "soapenc:Array", "soapenc:Array", "soapenc:Array"]);
+        call.Element("in3")!.Attribute(Enc + "arrayType")!.Value.ShouldBe("xsd:string[2]");
+        call.Element("in5")!.Attribute(Enc + "arrayType")!.Value.ShouldBe("xsd:string[1]");
+        var values = call.Element("in6")!.Elements("item").ToList();
+        values[0].Value.ShouldBe("Anna");
+        values[1].Attribute(Xsi + "nil")!.Value.ShouldBe("true");
+    }
+
+    [Fact]
+    public void WriteEnvelope_AddAll3_ArrayOfArraysDeclaresStringArrayOfArrays()
+    {
+        var call = Call(Write(Op.Recipient.AddAll3,
+        [
+            SoapArg.String("sid"), SoapArg.Long(1), SoapArg.Long(2), SoapArg.StringArray(["r1", "r2"]), SoapArg.StringArray(["a", "b"]),
+            SoapArg.StringArray(["x", "y"]), SoapArg.StringArrayArray([["1", "2"], ["3", null]]),
+        ]));
+
+        var in6 = call.Element("in6")!;
+        in6.Attribute(Xsi + "type")!.Value.ShouldBe("soapenc:Array");
+        in6.Attribute(Enc + "arrayType")!.Value.ShouldBe("xsd:string[][2]");
+        var rows = in6.Elements("item").ToList();
+        rows.ShouldAllBe(r => r.Attribute(Enc + "arrayType")!.Value == "xsd:string[2]");
+        rows[1].Elements().Last().Attribute(Xsi + "nil")!.Value.ShouldBe("true");
+    }
+
+    [Fact]
+    public void WriteEnvelope_EmptyArrayAndNilAndScalars_AreEncoded()
+    {
+        var call = Call(Write(Op.Recipient.GetAllAdvancedFlat,
+        [
+            SoapArg.String("sid"), SoapArg.Long(-5), SoapArg.StringArray([]), SoapArg.Long(0), SoapArg.String(null),
+            SoapArg.Boolean(true), SoapArg.Int(int.MaxValue), SoapArg.Int(1000),
+        ]));
+
+        call.Element("in1")!.Value.ShouldBe("-5");
+        call.Element("in2")!.Attribute(Enc + "arrayType")!.Value.ShouldBe("xsd:string[0]");
+        call.Element("in2")!.HasElements.ShouldBeFalse();
+        call.Element("in4")!.Attribute(Xsi + "nil")!.Value.ShouldBe("true");
+        call.Element("in4")!.Attribute(Xsi + "type")!.Value.ShouldBe("xsd:string");
+        call.Element("in5")!.Value.ShouldBe("true");
+        call.Element("in5")!.Attribute(Xsi + "type")!.Value.ShouldBe("xsd:boolean");
+        call.Element("in6")!.Value.ShouldBe("2147483647");
+        call.Element("in6")!.Attribute(Xsi + "type")!.Value.ShouldBe("xsd:int");
+    }
+
+    [Fact]
+    public void WriteEnvelope_ArgumentOfWrongType_IsRefused()
+    {
+        var ex = Should.Throw<InvalidOperationException>(() => Write(Op.Recipient.Clear, [SoapArg.String("sid"), SoapArg.String("4711")]));
+
+        ex.Message.ShouldBe("RecipientWebservice.clear part in1 is xsd:long, a String was given");
+    }
+
+    [Fact]
+    public void WriteEnvelope_WrongPartCount_IsRefused()
+    {
+        Should.Throw<InvalidOperationException>(() => Write(Op.Recipient.Clear, [SoapArg.String("sid")]));
+    }
+
+    private static string Write(CampaignEtl.Platform.PlatformOperation operation, SoapArg[] args)
+    {
+        using var stream = new MemoryStream();
+        RpcRequestWriter.WriteEnvelope(stream, operation, args);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static XElement Call(string xml) => XDocument.Parse(xml).Root!.Element(Env + "Body")!.Elements().Single();
+}
