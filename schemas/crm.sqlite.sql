@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS account (
     industry    TEXT,
     country     TEXT,
     created_at  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS person (
     id                      TEXT PRIMARY KEY,
@@ -57,10 +57,19 @@ CREATE TABLE IF NOT EXISTS person (
     lineage_run_id          TEXT,
     lineage_file            TEXT,
     lineage_line            INTEGER,
+    -- Derived, kept by the triggers below and never written by hand: the facts an export needs from
+    -- other tables, so that it reads this one table in one pass in id order instead of looking up
+    -- account, consents and list memberships per person. Sets are written ',501,,503,' and tested
+    -- with instr(column, ',501,').
+    account_name            TEXT,                                   -- the contact's Account.Name
+    opt_ins_granted         TEXT NOT NULL DEFAULT '',               -- opt-ins with a granted consent
+    opt_ins_revoked         TEXT NOT NULL DEFAULT '',               -- opt-ins with a revoked consent
+    marketing_lists         TEXT NOT NULL DEFAULT '',               -- marketing lists the person is a member of
     CHECK ((entity_type = 'contact' AND id LIKE '003%') OR (entity_type = 'lead' AND id LIKE '00Q%')),
     CHECK (is_converted = 0 OR entity_type = 'lead')
-);
+) WITHOUT ROWID;   -- clustered by id: lookups by id are one search, and a scan comes in id order
 CREATE INDEX IF NOT EXISTS ix_person_email ON person (email_normalized);
+CREATE INDEX IF NOT EXISTS ix_person_account ON person (account_id) WHERE account_id IS NOT NULL;
 
 CREATE VIEW IF NOT EXISTS contact AS
     SELECT id, account_id, salutation, first_name, last_name, email, title, city, country, language,
@@ -118,6 +127,65 @@ CREATE TABLE IF NOT EXISTS marketing_list_member (
     added_at   TEXT NOT NULL,
     PRIMARY KEY (list_id, person_id)
 ) WITHOUT ROWID;
+
+-- The derived columns of `person`, each recomputed from its source rows on every change, so they
+-- cannot drift whatever the statement (UPDATE, UPSERT, INSERT OR REPLACE, DELETE).
+CREATE TRIGGER IF NOT EXISTS person_account_name_on_insert AFTER INSERT ON person WHEN NEW.account_id IS NOT NULL
+BEGIN
+    UPDATE person SET account_name = (SELECT a.name FROM account a WHERE a.id = NEW.account_id) WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS person_account_name_on_update AFTER UPDATE OF account_id ON person
+BEGIN
+    UPDATE person SET account_name = (SELECT a.name FROM account a WHERE a.id = NEW.account_id) WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS account_name_to_people AFTER UPDATE OF name ON account
+BEGIN
+    UPDATE person SET account_name = NEW.name WHERE account_id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS consent_to_person_on_insert AFTER INSERT ON consent
+BEGIN
+    UPDATE person SET
+        opt_ins_granted = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = NEW.person_id AND c.status = 'granted'),
+        opt_ins_revoked = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = NEW.person_id AND c.status = 'revoked')
+    WHERE id = NEW.person_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS consent_to_person_on_update AFTER UPDATE OF person_id, opt_in_id, status ON consent
+BEGIN
+    UPDATE person SET
+        opt_ins_granted = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = person.id AND c.status = 'granted'),
+        opt_ins_revoked = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = person.id AND c.status = 'revoked')
+    WHERE id IN (OLD.person_id, NEW.person_id);
+END;
+
+CREATE TRIGGER IF NOT EXISTS consent_to_person_on_delete AFTER DELETE ON consent
+BEGIN
+    UPDATE person SET
+        opt_ins_granted = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = OLD.person_id AND c.status = 'granted'),
+        opt_ins_revoked = (SELECT ifnull(group_concat(',' || c.opt_in_id || ',', ''), '') FROM consent c WHERE c.person_id = OLD.person_id AND c.status = 'revoked')
+    WHERE id = OLD.person_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS list_member_to_person_on_insert AFTER INSERT ON marketing_list_member
+BEGIN
+    UPDATE person SET marketing_lists = (SELECT ifnull(group_concat(',' || m.list_id || ',', ''), '') FROM marketing_list_member m WHERE m.person_id = NEW.person_id)
+    WHERE id = NEW.person_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS list_member_to_person_on_update AFTER UPDATE OF list_id, person_id ON marketing_list_member
+BEGIN
+    UPDATE person SET marketing_lists = (SELECT ifnull(group_concat(',' || m.list_id || ',', ''), '') FROM marketing_list_member m WHERE m.person_id = person.id)
+    WHERE id IN (OLD.person_id, NEW.person_id);
+END;
+
+CREATE TRIGGER IF NOT EXISTS list_member_to_person_on_delete AFTER DELETE ON marketing_list_member
+BEGIN
+    UPDATE person SET marketing_lists = (SELECT ifnull(group_concat(',' || m.list_id || ',', ''), '') FROM marketing_list_member m WHERE m.person_id = OLD.person_id)
+    WHERE id = OLD.person_id;
+END;
 
 -- A saved filter is structured data: conditions ANDed over whitelisted person fields.
 CREATE TABLE IF NOT EXISTS saved_filter (

@@ -225,13 +225,13 @@ public sealed class DemoCrmSeeder(TimeProvider timeProvider)
               ('701000000000003', 'Planned', 0, 1, 1), ('701000000000003', 'Attended', 1, 0, 2);
             INSERT INTO campaign_member (campaign_id, person_id, status, created_at, updated_at)
               SELECT '701000000000001', id, 'Sent', '{stamp}', '{stamp}' FROM person
-              WHERE entity_type = 'contact' AND rowid <= {Math.Min(contacts, 200)};
+              WHERE entity_type = 'contact' ORDER BY id LIMIT 200;
             INSERT INTO task (who_id, what_id, subject, description, activity_date, created_at)
               SELECT id, '701000000000003', 'Call after trade fair', 'Met at the booth', '{today}', '{stamp}'
-              FROM person WHERE entity_type = 'contact' AND rowid <= {Math.Min(contacts, 20)};
+              FROM person WHERE entity_type = 'contact' ORDER BY id LIMIT 20;
             INSERT INTO note (parent_id, title, body, created_at)
               SELECT id, 'Prefers email in the morning', NULL, '{stamp}' FROM person
-              WHERE entity_type = 'contact' AND rowid <= {Math.Min(contacts, 10)};
+              WHERE entity_type = 'contact' ORDER BY id LIMIT 10;
             """, transaction, cancellationToken);
     }
 

@@ -49,8 +49,9 @@ public sealed class CrmExportReader(CrmDatabase database)
     /// ordered by recipient id. Partition <paramref name="partition"/> of <paramref name="partitions"/>
     /// holds the people whose id ends in a character whose code is that partition modulo the count,
     /// so the partitions are disjoint, cover the selection, and can be read at the same time on their
-    /// own connections and merged back in id order. The order costs nothing: SQLite reads the
-    /// members (or the people) through the id index anyway.
+    /// own connections and merged back in id order. The read is one pass over one table: the person
+    /// table is clustered by id (so the order costs nothing) and carries the account name, consents and
+    /// list memberships it needs as trigger-kept derived columns (schemas/crm.sqlite.sql).
     /// </summary>
     public async IAsyncEnumerable<ExportCandidate> ReadAsync(
         ExportSelection selection,
@@ -65,8 +66,8 @@ public sealed class CrmExportReader(CrmDatabase database)
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, partitions);
         await using var connection = await Database.OpenAsync(readOnly: true, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$optInId", optInId);
-        var where = await SelectionSql.BuildWhereAsync(connection, command, selection, partitions > 1, cancellationToken);
+        command.Parameters.AddWithValue("$optInTag", SelectionSql.SetTag(optInId));
+        var where = await SelectionSql.BuildWhereAsync(connection, command, selection, cancellationToken);
         if (partitions > 1)
         {
             command.Parameters.AddWithValue("$partition", partition);
@@ -82,7 +83,7 @@ public sealed class CrmExportReader(CrmDatabase database)
 
         command.CommandText = $"""
             SELECT p.id, p.entity_type, p.email, p.email_normalized, {SelectionSql.ExclusionCase}{columns}
-            FROM person p {SelectionSql.ConsentJoin}
+            FROM person p
             WHERE {where}
             ORDER BY p.id
             """;

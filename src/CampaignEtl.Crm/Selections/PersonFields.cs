@@ -19,7 +19,7 @@ public static class PersonFields
         ["country"] = "p.country",
         ["language"] = "p.language",
         ["account_id"] = "p.account_id",
-        ["company"] = "COALESCE(p.company, (SELECT a.name FROM account a WHERE a.id = p.account_id))",
+        ["company"] = "COALESCE(p.company, p.account_name)",
         ["created_at"] = "p.created_at",
     };
 

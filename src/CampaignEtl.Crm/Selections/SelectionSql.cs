@@ -13,21 +13,23 @@ internal static class SelectionSql
 {
     /// <summary>
     /// Tested in <see cref="ExportExclusion"/> order; the first rule that matches names the exclusion.
-    /// The last rule, the blocklist, is matched in .NET (<see cref="Blocklist"/>): its wildcard
-    /// patterns would cost SQLite a scan of the blocklist per person.
+    /// Consents come from the person's derived sets (schema: one consent per person and opt-in, so
+    /// an opt-in is in at most one of them). The last rule, the blocklist, is matched in .NET
+    /// (<see cref="Blocklist"/>): its wildcard patterns would cost SQLite a scan of the blocklist per person.
     /// </summary>
     internal const string ExclusionCase = """
         CASE
             WHEN p.is_converted = 1 THEN 1
-            WHEN c.status IS NULL THEN 2
-            WHEN c.status = 'revoked' THEN 3
+            WHEN instr(p.opt_ins_revoked, $optInTag) > 0 THEN 3
+            WHEN instr(p.opt_ins_granted, $optInTag) = 0 THEN 2
             WHEN p.has_opted_out_of_email = 1 THEN 4
             WHEN p.email_bounced_at IS NOT NULL THEN 5
             ELSE 0
         END
         """;
 
-    internal const string ConsentJoin = "LEFT JOIN consent c ON c.person_id = p.id AND c.opt_in_id = $optInId";
+    /// <summary>How an id is written in the person's derived sets (<c>,501,</c>).</summary>
+    internal static string SetTag(long id) => string.Create(CultureInfo.InvariantCulture, $",{id},");
 
     /// <summary>
     /// The partition test of a parallel read over the id column <paramref name="idColumn"/>: the code of
@@ -35,23 +37,15 @@ internal static class SelectionSql
     /// </summary>
     internal static string PartitionOf(string idColumn) => $"unicode(substr({idColumn}, -1)) % $partitions = $partition";
 
-    /// <param name="partitioned">Also test the partition inside the marketing-list subquery, so each
-    /// reader looks up only its own people.</param>
     internal static async Task<string> BuildWhereAsync(
-        SqliteConnection connection, SqliteCommand target, ExportSelection selection, bool partitioned, CancellationToken cancellationToken)
+        SqliteConnection connection, SqliteCommand target, ExportSelection selection, CancellationToken cancellationToken)
     {
         var parts = new List<string>();
-        if (selection.MarketingLists.Count > 0)
+        for (var i = 0; i < selection.MarketingLists.Count; i++)
         {
-            var names = new StringBuilder();
-            for (var i = 0; i < selection.MarketingLists.Count; i++)
-            {
-                var name = $"$ml{i}";
-                target.Parameters.AddWithValue(name, selection.MarketingLists[i]);
-                names.Append(i == 0 ? "" : ", ").Append(name);
-            }
-
-            parts.Add($"p.id IN (SELECT m.person_id FROM marketing_list_member m JOIN marketing_list l ON l.id = m.list_id WHERE l.name IN ({names}){(partitioned ? " AND " + PartitionOf("m.person_id") : "")})");
+            var name = $"$ml{i}";
+            target.Parameters.AddWithValue(name, SetTag(await MarketingListIdAsync(connection, selection.MarketingLists[i], cancellationToken)));
+            parts.Add($"instr(p.marketing_lists, {name}) > 0");
         }
 
         for (var i = 0; i < selection.SavedFilters.Count; i++)
@@ -60,6 +54,16 @@ internal static class SelectionSql
         }
 
         return parts.Count == 0 ? "0" : "(" + string.Join(" OR ", parts) + ")";
+    }
+
+    private static async Task<long> MarketingListIdAsync(SqliteConnection connection, string listName, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM marketing_list WHERE name = $name";
+        command.Parameters.AddWithValue("$name", listName);
+        return await command.ExecuteScalarAsync(cancellationToken) is long id
+            ? id
+            : throw new ArgumentException($"Marketing list '{listName}' does not exist in the CRM.", nameof(listName));
     }
 
     private static async Task<string> CompileFilterAsync(

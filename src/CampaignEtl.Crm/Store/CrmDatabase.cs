@@ -6,7 +6,7 @@ namespace CampaignEtl.Crm.Store;
 /// <summary>Opens connections to the embedded CRM (SQLite) and creates its schema.</summary>
 public sealed class CrmDatabase
 {
-    public const string SchemaVersion = "1";
+    public const string SchemaVersion = "2";
 
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;

@@ -3,44 +3,49 @@ using System.Text;
 namespace CampaignEtl.Pipeline.Export;
 
 /// <summary>
-/// Finds the addresses shared by several exported records without sorting the export and without
-/// holding it in memory: each (address, recipient id) goes to a spill file chosen by the address's
-/// first character, and at the end each spill file is read back, sorted and grouped on its own.
-/// Buckets follow ordinal order of that first character, so the groups come out ordered by address.
-/// Memory is one bucket at a time (with realistic addresses one initial letter's share of the
-/// exported rows), and the spill files (personal data) live in a private temp folder deleted on dispose.
+/// Finds the addresses shared by several exported records without sorting the export itself and
+/// with bounded memory: an external merge sort of (address, recipient id). Records are collected
+/// in runs of at most <c>runSize</c>; a full run is sorted and spilled to a file, and at the end
+/// the runs are merged (one record per run in memory) so equal addresses meet. Memory is one run
+/// plus a read buffer per spilled run, whatever the number of rows. Spill files hold personal data:
+/// they live in a private (0700) folder under the data folder, deleted on dispose; an export that
+/// fits in one run never touches the disk.
 /// </summary>
 internal sealed class DuplicateAddressFinder : IDisposable
 {
-    // One bucket per ASCII character; everything from U+007F on shares the last one.
-    private const int BucketCount = 128;
+    /// <summary>Records per run: about 6 MB of strings with realistic addresses.</summary>
+    public const int DefaultRunSize = 65_536;
+
+    private static readonly Comparison<(string Address, string RecipientId)> ByAddressThenId = static (a, b) =>
+    {
+        var byAddress = string.CompareOrdinal(a.Address, b.Address);
+        return byAddress != 0 ? byAddress : string.CompareOrdinal(a.RecipientId, b.RecipientId);
+    };
 
     private readonly string _folder;
-    private readonly BinaryWriter?[] _buckets = new BinaryWriter?[BucketCount];
+    private readonly int _runSize;
+    private readonly List<(string Address, string RecipientId)> _pending = [];
+    private readonly List<string> _runs = [];
 
-    public DuplicateAddressFinder()
+    /// <param name="parentFolder">Where the private spill folder is created when the first run spills.</param>
+    public DuplicateAddressFinder(string parentFolder, int runSize = DefaultRunSize)
     {
-        _folder = Path.Combine(Path.GetTempPath(), "campaignetl-dup-" + Guid.NewGuid().ToString("N"));
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(_folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(runSize, 1);
+        _folder = Path.Combine(Path.GetFullPath(parentFolder), "duplicates-" + Guid.NewGuid().ToString("N"));
+        _runSize = runSize;
     }
 
-    /// <summary>The private folder of the spill files.</summary>
+    /// <summary>The private folder of the spill files (created at the first spill).</summary>
     internal string Folder => _folder;
 
     /// <summary>Records one exported record's normalized address (lower-case, trimmed) and recipient id.</summary>
     public void Add(string normalizedAddress, string recipientId)
     {
-        var bucket = normalizedAddress.Length == 0 ? 0 : Math.Min(normalizedAddress[0], (char)(BucketCount - 1));
-        var writer = _buckets[bucket] ??= Open(bucket);
-        writer.Write(normalizedAddress);
-        writer.Write(recipientId);
+        _pending.Add((normalizedAddress, recipientId));
+        if (_pending.Count == _runSize)
+        {
+            Spill();
+        }
     }
 
     /// <summary>
@@ -49,83 +54,105 @@ internal sealed class DuplicateAddressFinder : IDisposable
     /// </summary>
     public IEnumerable<(string Address, IReadOnlyList<string> RecipientIds)> Duplicates()
     {
-        for (var bucket = 0; bucket < BucketCount; bucket++)
+        _pending.Sort(ByAddressThenId);
+        var sources = new List<IEnumerator<(string Address, string RecipientId)>> { _pending.GetEnumerator() };
+        try
         {
-            if (_buckets[bucket] is not { } writer)
+            foreach (var run in _runs)
             {
-                continue;
+                sources.Add(ReadRun(run).GetEnumerator());
             }
 
-            writer.Dispose();
-            _buckets[bucket] = null;
-            foreach (var group in GroupsOf(BucketPath(bucket)))
+            var heads = new PriorityQueue<int, (string Address, string RecipientId)>(Comparer<(string, string)>.Create(ByAddressThenId));
+            for (var i = 0; i < sources.Count; i++)
             {
-                yield return group;
+                if (sources[i].MoveNext())
+                {
+                    heads.Enqueue(i, sources[i].Current);
+                }
             }
 
-            File.Delete(BucketPath(bucket));
+            string? address = null;
+            var ids = new List<string>();
+            while (heads.TryDequeue(out var source, out var record))
+            {
+                if (!string.Equals(record.Address, address, StringComparison.Ordinal))
+                {
+                    if (ids.Count > 1)
+                    {
+                        yield return (address!, ids.ToArray());
+                    }
+
+                    address = record.Address;
+                    ids.Clear();
+                }
+
+                ids.Add(record.RecipientId);
+                if (sources[source].MoveNext())
+                {
+                    heads.Enqueue(source, sources[source].Current);
+                }
+            }
+
+            if (ids.Count > 1)
+            {
+                yield return (address!, ids.ToArray());
+            }
+        }
+        finally
+        {
+            foreach (var source in sources)
+            {
+                source.Dispose();
+            }
         }
     }
 
     public void Dispose()
     {
-        foreach (var writer in _buckets)
-        {
-            writer?.Dispose();
-        }
-
-        Array.Clear(_buckets);
+        _pending.Clear();
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
         }
     }
 
-    private static List<(string Address, IReadOnlyList<string> RecipientIds)> GroupsOf(string path)
+    private void Spill()
     {
-        var records = new List<(string Address, string RecipientId)>();
-        using (var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 64 * 1024), Encoding.UTF8))
+        if (_runs.Count == 0)
         {
-            while (reader.BaseStream.Position < reader.BaseStream.Length)
+            if (OperatingSystem.IsWindows())
             {
-                records.Add((reader.ReadString(), reader.ReadString()));
+                Directory.CreateDirectory(_folder);
+            }
+            else
+            {
+                Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }
 
-        records.Sort(static (a, b) =>
+        _pending.Sort(ByAddressThenId);
+        var path = Path.Combine(_folder, _runs.Count.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + ".run");
+        using (var writer = new BinaryWriter(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024), Encoding.UTF8))
         {
-            var byAddress = string.CompareOrdinal(a.Address, b.Address);
-            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.RecipientId, b.RecipientId);
-        });
-
-        var groups = new List<(string, IReadOnlyList<string>)>();
-        for (var start = 0; start < records.Count;)
-        {
-            var end = start + 1;
-            while (end < records.Count && string.Equals(records[end].Address, records[start].Address, StringComparison.Ordinal))
+            foreach (var (address, recipientId) in _pending)
             {
-                end++;
+                writer.Write(address);
+                writer.Write(recipientId);
             }
-
-            if (end - start > 1)
-            {
-                var ids = new string[end - start];
-                for (var i = start; i < end; i++)
-                {
-                    ids[i - start] = records[i].RecipientId;
-                }
-
-                groups.Add((records[start].Address, ids));
-            }
-
-            start = end;
         }
 
-        return groups;
+        _runs.Add(path);
+        _pending.Clear();
     }
 
-    private BinaryWriter Open(int bucket) =>
-        new(new FileStream(BucketPath(bucket), FileMode.CreateNew, FileAccess.Write, FileShare.None, 16 * 1024), Encoding.UTF8);
-
-    private string BucketPath(int bucket) => Path.Combine(_folder, bucket.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + ".spill");
+    private static IEnumerable<(string Address, string RecipientId)> ReadRun(string path)
+    {
+        using var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 16 * 1024), Encoding.UTF8);
+        var length = reader.BaseStream.Length;
+        while (reader.BaseStream.Position < length)
+        {
+            yield return (reader.ReadString(), reader.ReadString());
+        }
+    }
 }

@@ -12,7 +12,7 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
     private readonly CsvWriter _export;
     private readonly CsvWriter _rejects;
     private readonly CsvWriter _duplicates;
-    private readonly DuplicateAddressFinder _sharedAddresses = new();
+    private readonly DuplicateAddressFinder _sharedAddresses;
     private long _duplicateAddresses;
     private long _duplicateRecords;
     private readonly RecipientListOptions _list;
@@ -21,8 +21,9 @@ internal sealed class ExportBatchWriter : IAsyncDisposable
     private readonly Dictionary<string, long> _rejectReasons = new(StringComparer.Ordinal);
     private long _cancelled;
 
-    public ExportBatchWriter(CsvWriter export, CsvWriter rejects, CsvWriter duplicates, RecipientListOptions list, string[] attributeNames)
+    public ExportBatchWriter(CsvWriter export, CsvWriter rejects, CsvWriter duplicates, RecipientListOptions list, string[] attributeNames, string tempFolder)
     {
+        _sharedAddresses = new DuplicateAddressFinder(tempFolder);
         _export = export;
         _rejects = rejects;
         _duplicates = duplicates;

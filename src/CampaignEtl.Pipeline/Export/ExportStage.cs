@@ -21,6 +21,7 @@ namespace CampaignEtl.Pipeline.Export;
 public sealed class ExportStage(
     IOptions<ExportOptions> exportOptions,
     IOptions<RunOptions> runOptions,
+    IOptions<DataOptions> dataOptions,
     CrmExportReader crm,
     ILogger<ExportStage> logger) : IStage
 {
@@ -39,6 +40,7 @@ public sealed class ExportStage(
     public async Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         var counts = new StageCounts();
+        RemoveLeftoverSpills();
         foreach (var list in _options.RecipientLists)
         {
             var listCounts = await ExportListAsync(context, list, cancellationToken);
@@ -82,7 +84,8 @@ public sealed class ExportStage(
             CsvWriter.Create(rejectFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
             CsvWriter.Create(duplicatesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
             list,
-            attributeNames);
+            attributeNames,
+            dataOptions.Value.TempFolder);
         await using (writer)
         {
             await PumpAsync(list, attributeFields, blocklist, writer, cancellationToken);
@@ -128,6 +131,13 @@ public sealed class ExportStage(
         // in recipient-id order, so the file is the same whatever the number of readers.
         var partitions = _options.ReadPartitions;
         using var stopReaders = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // A failed write (a full disk) must reach the merge: otherwise classify's bounded buffers fill
+        // and the merge waits in SendAsync for ever. Faulting classify makes it decline, and the
+        // merge then reports the write's exception.
+        _ = write.Completion.ContinueWith(
+            failed => ((IDataflowBlock)classify).Fault(failed.Exception!.InnerException!),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var sources = new BufferBlock<ExportCandidate[]>[partitions];
         var readers = new Task[partitions];
         for (var i = 0; i < partitions; i++)
@@ -262,6 +272,24 @@ public sealed class ExportStage(
             // Declined means the network faulted; its completion carries the reason.
             await target.Completion;
             throw new InvalidOperationException("The export pipeline stopped accepting batches.");
+        }
+    }
+
+    /// <summary>
+    /// A process killed mid-export leaves its duplicate-address spill (personal data) behind; the
+    /// next export, under the same run lock, removes it.
+    /// </summary>
+    private void RemoveLeftoverSpills()
+    {
+        var folder = dataOptions.Value.TempFolder;
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var leftover in Directory.EnumerateDirectories(folder, "duplicates-*"))
+        {
+            Directory.Delete(leftover, recursive: true);
         }
     }
 

@@ -22,5 +22,8 @@ public sealed class DataOptions
 
     public string LogFolder => Path.GetFullPath(Path.Combine(Folder, "logs"));
 
+    /// <summary>Scratch files of a running stage (e.g. the duplicate-address spill), owner-only; emptied at the start of a stage.</summary>
+    public string TempFolder => Path.GetFullPath(Path.Combine(Folder, "tmp"));
+
     public string LockPath => Path.GetFullPath(Path.Combine(Folder, "run.lock"));
 }

@@ -15,7 +15,7 @@ public sealed class ExportOptions
     /// Readers of one selection at the same time, each on its own connection and share of the people,
     /// merged back in id order. Default 2 (the cores of the reference machine); 1 reads serially.
     /// </summary>
-    public int ReadPartitions { get; set; } = 2;
+    public int ReadPartitions { get; set; } = 1;
 
     public List<RecipientListOptions> RecipientLists { get; set; } = [];
 }

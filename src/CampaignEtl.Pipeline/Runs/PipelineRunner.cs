@@ -89,6 +89,13 @@ public sealed class PipelineRunner(
         }
 
         list.RemoveAll(s => !_stages.ContainsKey(s));
+        if (request.From is { } first && list.Count == 0)
+        {
+            // A run that would do nothing must not report success.
+            throw new ConfigurationProblemsException([
+                $"--from {first.ToText()}: this version has no stage from '{first.ToText()}' on; available: {string.Join(", ", _stages.Keys.Order().Select(k => k.ToText()))}"]);
+        }
+
         return list;
     }
 

@@ -139,7 +139,7 @@ internal static class BenchCommand
         GC.Collect();
         ResetPeak();
         var stage = new ExportStage(Options.Create(new ExportOptions { RecipientLists = [list] }), Options.Create(new RunOptions { MaxRejectRate = 1 }),
-            new CrmExportReader(database), NullLogger<ExportStage>.Instance);
+            Options.Create(data), new CrmExportReader(database), NullLogger<ExportStage>.Instance);
         var runner = new PipelineRunner([stage], Options.Create(data), Options.Create(new RunOptions()), Options.Create(new ArchiveOptions { RetentionDays = 0 }),
             time, NullLogger<PipelineRunner>.Instance);
         var outcome = await runner.RunAsync(new RunRequest([StageName.Export], null, null, false, RunTrigger.Manual), cancellationToken);
@@ -169,8 +169,8 @@ internal static class BenchCommand
 
     /// <summary>A second reference: the export's own selection and columns (list membership, account name), no rules.</summary>
     private const string SameSelection = """
-        SELECT p.id, p.email, p.entity_type, p.salutation, p.first_name, p.last_name, COALESCE(p.company, (SELECT a.name FROM account a WHERE a.id = p.account_id)), p.country
-        FROM person p WHERE p.id IN (SELECT m.person_id FROM marketing_list_member m JOIN marketing_list l ON l.id = m.list_id WHERE l.name = $name)
+        SELECT p.id, p.email, p.entity_type, p.salutation, p.first_name, p.last_name, COALESCE(p.company, p.account_name), p.country
+        FROM person p WHERE instr(p.marketing_lists, (SELECT ',' || l.id || ',' FROM marketing_list l WHERE l.name = $name)) > 0
         """;
 
     /// <summary>A floor: rows straight from SQLite into CsvHelper, eight columns, no rules, no Dataflow.</summary>

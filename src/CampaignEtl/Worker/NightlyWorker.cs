@@ -24,9 +24,9 @@ internal sealed partial class NightlyWorker(
     {
         var cron = CronExpression.Parse(schedule.Value.Cron);
         TimeZones.TryFind(schedule.Value.TimeZone, out var zone);
-        if (schedule.Value.CatchUpMissedRun && await MissedRunAsync(cron, zone, stoppingToken))
+        if (schedule.Value.CatchUpMissedRun)
         {
-            await RunOnceAsync(RunTrigger.CatchUp, stoppingToken);
+            await RunOnceAsync(RunTrigger.CatchUp, stoppingToken, () => MissedRunAsync(cron, zone, stoppingToken));
         }
 
         while (!stoppingToken.IsCancellationRequested)
@@ -72,10 +72,15 @@ internal sealed partial class NightlyWorker(
         return lastRun is null || lastRun < last;
     }
 
-    private async Task RunOnceAsync(RunTrigger trigger, CancellationToken stoppingToken)
+    private async Task RunOnceAsync(RunTrigger trigger, CancellationToken stoppingToken, Func<Task<bool>>? due = null)
     {
         try
         {
+            if (due is not null && !await due())
+            {
+                return;
+            }
+
             var outcome = await runner.RunAsync(new RunRequest([], null, null, false, trigger), stoppingToken);
             LogRunEnded(logger, outcome.Run.RunId, outcome.Succeeded);
         }
@@ -91,7 +96,16 @@ internal sealed partial class NightlyWorker(
         {
             // Stopping: the runner has recorded the stage as interrupted.
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A service outlives one bad night (a full disk, an unreachable folder): say why and wait
+            // for the next scheduled time instead of ending the host with exit code 0.
+            LogRunFailed(logger, ex.GetType().Name, ex.Message);
+        }
     }
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Scheduled run failed before its stages could run: {ErrorType}: {Reason}; next attempt at the next scheduled time")]
+    private static partial void LogRunFailed(ILogger logger, string errorType, string reason);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Next nightly run at {NextRun:u}")]
     private static partial void LogNextRun(ILogger logger, DateTimeOffset nextRun);

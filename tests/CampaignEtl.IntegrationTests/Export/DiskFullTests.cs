@@ -11,7 +11,9 @@ public sealed class DiskFullTests
     [Fact]
     public async Task Run_ArchiveDiskFull_FailsWithOneLineReasonAndLeavesNoPartialFileOrManifest()
     {
-        using var workspace = new TestWorkspace(contacts: 1500);
+        // Far more rows than the bounded blocks hold (BatchSize 64 x BoundedCapacity 4): the failed
+        // write must stop the readers, not leave them waiting on full buffers.
+        using var workspace = new TestWorkspace(contacts: 8000);
         Directory.CreateDirectory(workspace.Data.ArchiveFolder);
         if (!OperatingSystem.IsLinux() || !await RunAsync("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", workspace.Data.ArchiveFolder))
         {

@@ -146,6 +146,20 @@ public sealed class ExportStageTests
     }
 
     [Fact]
+    public async Task Run_LeftoverSpillOfAKilledExport_IsRemoved()
+    {
+        using var workspace = new TestWorkspace(contacts: 200);
+        var leftover = Path.Combine(workspace.Data.TempFolder, "duplicates-0123456789abcdef");
+        Directory.CreateDirectory(leftover);
+        await File.WriteAllTextAsync(Path.Combine(leftover, "000000.run"), "personal data", TestContext.Current.CancellationToken);
+
+        var outcome = await workspace.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        outcome.Stages.Single().Status.ShouldBe(StageStatus.Succeeded);
+        Directory.Exists(leftover).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task Rerun_Export_MakesAttempt2WithNewFileNamesAndTheSameRows()
     {
         using var workspace = new TestWorkspace();

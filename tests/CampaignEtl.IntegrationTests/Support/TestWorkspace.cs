@@ -69,7 +69,7 @@ internal sealed class TestWorkspace : IDisposable
 
     public ExportStage Stage() =>
         new(MsOptions.Create(new ExportOptions { RecipientLists = Lists, BatchSize = 64, ReadPartitions = ReadPartitions }), MsOptions.Create(new RunOptions { MaxRejectRate = MaxRejectRate }),
-            new CrmExportReader(Crm), NullLogger<ExportStage>.Instance);
+            MsOptions.Create(Data), new CrmExportReader(Crm), NullLogger<ExportStage>.Instance);
 
     public Task<RunOutcome> RunExportAsync(string? runId = null, bool dryRun = false, CancellationToken cancellationToken = default) =>
         Runner().RunAsync(new RunRequest([StageName.Export], null, runId, dryRun, RunTrigger.Manual), cancellationToken);

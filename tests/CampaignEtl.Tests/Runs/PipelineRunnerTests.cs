@@ -25,6 +25,13 @@ public sealed class PipelineRunnerTests
     }
 
     [Fact]
+    public void ResolveStages_FromAfterTheLastStageOfThisVersion_IsAUsageError()
+    {
+        var error = Should.Throw<ConfigurationProblemsException>(() => Runner(StageName.Export).ResolveStages(RequestFrom(StageName.Refill)));
+        error.Problems.ShouldBe(["--from refill: this version has no stage from 'refill' on; available: export"]);
+    }
+
+    [Fact]
     public void ResolveStages_NamedOutOfOrder_RunsInPipelineOrder() =>
         Runner(StageName.Suppress, StageName.Export).ResolveStages(Request(StageName.Export, StageName.Suppress)).ShouldBe([StageName.Suppress, StageName.Export]);
 
