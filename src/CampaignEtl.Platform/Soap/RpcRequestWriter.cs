@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Xml;
 
@@ -16,6 +17,10 @@ internal static class RpcRequestWriter
         Indent = false,
         CloseOutput = false,
     };
+
+    // Characters that need escaping or checking in element text: markup, CR (kept by escaping), controls,
+    // surrogates (valid only in pairs) and the non-characters U+FFFE/U+FFFF.
+    private static readonly SearchValues<char> NeedsCare = SearchValues.Create(CareCharacters());
 
     /// <summary>A whole envelope, for tests and benchmarks; the transport lets WCF write the envelope.</summary>
     public static void WriteEnvelope(Stream output, PlatformOperation operation, ReadOnlySpan<SoapArg> args)
@@ -73,7 +78,7 @@ internal static class RpcRequestWriter
                 break;
             case SoapArgKind.String:
                 WriteType(writer, "xsd:string");
-                writer.WriteString((string)arg.Reference!);
+                WriteText(writer, (string)arg.Reference!);
                 break;
             case SoapArgKind.Long:
                 WriteType(writer, "xsd:long");
@@ -119,24 +124,167 @@ internal static class RpcRequestWriter
 
     // Items carry no xsi:type of their own: soapenc:arrayType names the item type (SOAP 1.1 §5.4.2)
     // and Axis reads it from there; leaving it out keeps a 10 000-value batch about 200 KB smaller.
+    // The items go out as raw markup in pooled chunks: the writers' per-element and per-character work
+    // was most of the CPU of a 1000 x 10 batch. Prefix xsi is declared on the operation element.
     private static void WriteStringArrayContent(XmlWriter writer, IReadOnlyList<string?> values)
     {
         WriteType(writer, "soapenc:Array");
         writer.WriteAttributeString("arrayType", SoapNamespaces.Encoding, "xsd:string[" + Count(values.Count) + "]");
-        for (var i = 0; i < values.Count; i++)
+        if (values.Count == 0)
         {
-            writer.WriteStartElement("item");
-            if (values[i] is { } value)
+            return;
+        }
+
+        // Closes the start tag, so the raw chunks land in element content.
+        writer.WriteString(string.Empty);
+        var chunk = new RawChunk(writer);
+        try
+        {
+            for (var i = 0; i < values.Count; i++)
             {
-                writer.WriteString(value);
-            }
-            else
-            {
-                writer.WriteAttributeString("nil", SoapNamespaces.Xsi, "true");
+                if (values[i] is { } value)
+                {
+                    chunk.Append("<item>");
+                    chunk.AppendEscaped(value);
+                    chunk.Append("</item>");
+                }
+                else
+                {
+                    chunk.Append("<item xsi:nil=\"true\"/>");
+                }
             }
 
-            writer.WriteEndElement();
+            chunk.Flush();
         }
+        finally
+        {
+            chunk.Return();
+        }
+    }
+
+    private static void WriteText(XmlWriter writer, string value)
+    {
+        if (value.AsSpan().IndexOfAny(NeedsCare) < 0)
+        {
+            writer.WriteRaw(value);
+        }
+        else
+        {
+            writer.WriteString(value);
+        }
+    }
+
+    /// <summary>Element text with <c>&lt; &gt; &amp;</c> and CR escaped; characters XML 1.0 cannot carry are refused.</summary>
+    private struct RawChunk(XmlWriter writer)
+    {
+        private char[] buffer = ArrayPool<char>.Shared.Rent(16 * 1024);
+        private int length;
+
+        public void Append(string text)
+        {
+            if (length + text.Length > buffer.Length)
+            {
+                Flush();
+                if (text.Length > buffer.Length)
+                {
+                    writer.WriteRaw(text);
+                    return;
+                }
+            }
+
+            text.CopyTo(0, buffer, length, text.Length);
+            length += text.Length;
+        }
+
+        public void AppendEscaped(string value)
+        {
+            var rest = value.AsSpan();
+            while (rest.Length > 0)
+            {
+                var care = rest.IndexOfAny(NeedsCare);
+                var plain = care < 0 ? rest : rest[..care];
+                AppendSpan(plain);
+                if (care < 0)
+                {
+                    return;
+                }
+
+                var c = rest[care];
+                rest = rest[(care + 1)..];
+                switch (c)
+                {
+                    case '<':
+                        Append("&lt;");
+                        break;
+                    case '>':
+                        Append("&gt;");
+                        break;
+                    case '&':
+                        Append("&amp;");
+                        break;
+                    case '\r':
+                        Append("&#xD;");
+                        break;
+                    case '\n' or '\t':
+                        AppendSpan([c]);
+                        break;
+                    case >= '\uD800' and <= '\uDBFF' when rest.Length > 0 && char.IsLowSurrogate(rest[0]):
+                        AppendSpan([c, rest[0]]);
+                        rest = rest[1..];
+                        break;
+                    default:
+                        throw new ArgumentException($"A value holds the character U+{(int)c:X4}, which XML 1.0 cannot carry", nameof(value));
+                }
+            }
+        }
+
+        public void Flush()
+        {
+            if (length > 0)
+            {
+                writer.WriteRaw(buffer, 0, length);
+                length = 0;
+            }
+        }
+
+        public void Return()
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+            buffer = [];
+        }
+
+        private void AppendSpan(ReadOnlySpan<char> text)
+        {
+            while (text.Length > 0)
+            {
+                if (length == buffer.Length)
+                {
+                    Flush();
+                }
+
+                var n = Math.Min(text.Length, buffer.Length - length);
+                text[..n].CopyTo(buffer.AsSpan(length));
+                length += n;
+                text = text[n..];
+            }
+        }
+    }
+
+    private static string CareCharacters()
+    {
+        var care = new StringBuilder();
+        for (var c = '\0'; c < ' '; c++)
+        {
+            care.Append(c);
+        }
+
+        care.Append("<>&");
+        for (var c = '\uD800'; c <= '\uDFFF'; c++)
+        {
+            care.Append(c);
+        }
+
+        return care.Append('\uFFFE').Append('\uFFFF').ToString();
     }
 
     private static void WriteType(XmlWriter writer, string qname) => writer.WriteAttributeString("type", SoapNamespaces.Xsi, qname);

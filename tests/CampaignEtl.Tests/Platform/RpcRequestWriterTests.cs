@@ -100,6 +100,28 @@ public sealed class RpcRequestWriterTests
     }
 
     [Fact]
+    public void WriteEnvelope_ArrayItemsWithMarkupAndLineBreaks_RoundTrip()
+    {
+        string[] values = ["a<b>&c", "line1\r\nline2\tend", "emoji \U0001F600 ok", "Müller", "", "]]>", new string('x', 40_000)];
+
+        var call = Call(Write(Op.Unsubscribe.ContainsAll, [SoapArg.String("sid"), SoapArg.StringArray(values)]));
+
+        call.Element("in1")!.Elements("item").Select(e => e.Value).ShouldBe(values);
+    }
+
+    [Theory]
+    [InlineData(0x0007)]
+    [InlineData(0xD800)] // built in code: attribute data cannot hold a lone surrogate
+    [InlineData(0xFFFF)]
+    public void WriteEnvelope_CharacterXmlCannotCarry_IsRefusedWithoutEchoingTheValue(int character)
+    {
+        var value = "bad " + (char)character + " value";
+        var ex = Should.Throw<ArgumentException>(() => Write(Op.Unsubscribe.ContainsAll, [SoapArg.String("sid"), SoapArg.StringArray(["ok", value])]));
+
+        ex.Message.ShouldNotContain(value);
+    }
+
+    [Fact]
     public void WriteEnvelope_ArgumentOfWrongType_IsRefused()
     {
         var ex = Should.Throw<InvalidOperationException>(() => Write(Op.Recipient.Clear, [SoapArg.String("sid"), SoapArg.String("4711")]));
