@@ -299,6 +299,108 @@ public sealed partial class ClientAgainstSandboxTests
         exceeded.Operation.ShouldBe("RecipientWebservice.getCount");
     }
 
+    [Fact]
+    public async Task GetAllAdvancedFlat_AfterAddAll3Flat_ReadsBackEveryValueIncludingNullEmptyAndMarkup()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await StartAsync(new SandboxOptions(), ct);
+        await using var client = Connect(sandbox);
+        var rows = Recipients(0, 1500);
+        foreach (var chunk in rows.Chunk(1000))
+        {
+            await client.Recipients.AddAll3FlatAsync(ListId, 0, [.. chunk.Select(r => r.RecipientId)], [.. chunk.Select(r => r.Email)], ThreeAttributes, Flat(chunk), ct);
+        }
+
+        string[] names = ["recipientId", "email", .. ThreeAttributes];
+        var read = new List<string?>();
+        for (var start = 0; ; start += 1000)
+        {
+            var page = await client.Recipients.GetAllAdvancedFlatAsync(ListId, names, 0, "recipientId", true, start, 1000, ct);
+            read.AddRange(page);
+            if (page.Count < 1000 * names.Length)
+            {
+                break;
+            }
+        }
+
+        var expected = rows.OrderBy(r => r.RecipientId, StringComparer.Ordinal)
+            .SelectMany(r => new[] { r.RecipientId, r.Email }.Concat(ThreeAttributes.Select(a => r.Attributes[a])))
+            .ToList();
+        read.Count.ShouldBe(expected.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            read[i].ShouldBe(expected[i], $"value {i} (row {i / names.Length}, {names[i % names.Length]})");
+        }
+    }
+
+    [Fact]
+    public async Task RemoveAll_ExistingAndUnknownIds_AnswersPerIdAndCountDrops()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await StartAsync(new SandboxOptions(), ct);
+        await using var client = Connect(sandbox);
+        var rows = Recipients(0, 10);
+        await client.Recipients.AddAll3FlatAsync(ListId, 0, [.. rows.Select(r => r.RecipientId)], [.. rows.Select(r => r.Email)], ThreeAttributes, Flat(rows), ct);
+
+        var removed = await client.Recipients.RemoveAllAsync(ListId, [rows[0].RecipientId, "nobody", rows[9].RecipientId], ct);
+
+        removed.ShouldBe([true, false, true]);
+        (await client.Recipients.GetCountAsync(ListId, 0, ct)).ShouldBe(8);
+    }
+
+    [Fact]
+    public async Task AddAll3Flat_EightBatchesInParallel_OneLoginAndEveryRowLands()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await StartAsync(new SandboxOptions(), ct);
+        await using var client = Connect(sandbox, o => o.MaxConcurrency = 4);
+        var rows = Recipients(0, 4000);
+
+        var answers = await Task.WhenAll(rows.Chunk(500).Select(chunk =>
+            client.Recipients.AddAll3FlatAsync(ListId, 0, [.. chunk.Select(r => r.RecipientId)], [.. chunk.Select(r => r.Email)], ThreeAttributes, Flat(chunk), ct)));
+
+        answers.SelectMany(a => a).ShouldAllBe(c => c == RecipientResultCode.Inserted);
+        client.Calls.CountOf(Login).ShouldBe(1, "concurrent first calls share one lazy login");
+        client.Calls.CountOf(AddAll3Flat).ShouldBe(8);
+        ShouldEqual(await sandbox.State.GetListMembersAsync(ListId, ct), rows);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AfterCalls_LogsOutTheSession()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var sandbox = await StartAsync(new SandboxOptions(), ct);
+        var client = Connect(sandbox);
+        await client.Recipients.GetCountAsync(ListId, 0, ct);
+        sandbox.Sessions.Active.ShouldBe(1);
+
+        await client.DisposeAsync();
+
+        sandbox.Sessions.Active.ShouldBe(0);
+        client.Calls.CountOf("SessionWebservice.logout").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task GetCount_NoAnswerWithinTimeout_RetriedThenTransientPlatformException()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // The sandbox waits its latency on a clock nobody advances: no call is ever answered.
+        await using var sandbox = await StartAsync(new SandboxOptions { Latency = TimeSpan.FromMinutes(1) }, ct, new FakeTimeProvider());
+        await using var client = Connect(sandbox, o =>
+        {
+            o.Timeout = TimeSpan.FromMilliseconds(300);
+            o.Retry.Attempts = 2;
+        });
+
+        var failure = await Should.ThrowAsync<PlatformException>(() => client.Recipients.GetCountAsync(ListId, 0, ct));
+
+        failure.ShouldNotBeOfType<PlatformFaultException>();
+        failure.IsTransient.ShouldBeTrue(failure.Message);
+        failure.Operation.ShouldBe(Login);
+        failure.Message.ShouldContain("timeout");
+        client.Calls.CountOf(Login).ShouldBe(2, "login is safe to repeat: retried up to Retry.Attempts");
+    }
+
     // 16 lowercase hex characters: the sandbox's session ids.
     [GeneratedRegex("[0-9a-f]{16}")]
     private static partial Regex SessionIdPattern();
