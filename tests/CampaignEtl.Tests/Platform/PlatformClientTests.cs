@@ -9,7 +9,7 @@ public sealed class PlatformClientTests
 {
     private const string Password = "S3cret-Pa55word";
     private const string SessionId = "befa6775f59da478";
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task GetCount_FirstCall_LogsInLazilyAndPassesTheSessionId()
