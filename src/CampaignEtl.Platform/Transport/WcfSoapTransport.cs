@@ -139,7 +139,9 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
                 PlatformException.BadResponse(operation, $"the answer is larger than Platform:MaxReceivedMessageSize = {maxReceivedMessageSize} bytes", ex),
             MessageSecurityException => PlatformException.Transport(operation, $"HTTP {Code(status ?? HttpStatusCode.Unauthorized)}: the platform refused the HTTP request (access or IP allow-list)", false, ex),
             ProtocolException => ProtocolProblem(operation, ex, status),
-            EndpointNotFoundException when status is HttpStatusCode.NotFound =>
+            // WCF raises the same exception for "connection refused" and for HTTP 404; only the
+            // refused connection carries the socket error inside.
+            EndpointNotFoundException when status is HttpStatusCode.NotFound || ex.InnerException is null =>
                 PlatformException.Transport(operation, "HTTP 404: no such service at the endpoint (check Platform:Endpoint)", false, ex),
             EndpointNotFoundException => PlatformException.Transport(operation, "cannot connect to the platform (" + Reason(ex, scrubber) + ")", true, ex),
             CommunicationException => PlatformException.Transport(operation, "the connection failed (" + Reason(ex, scrubber) + ")", true, ex),

@@ -100,6 +100,18 @@ public sealed class WcfSoapTransportTests
     }
 
     [Fact]
+    public async Task SendAsync_Http404_IsNotTransientAndPointsAtTheEndpoint()
+    {
+        await using var server = new CannedSoapServer(_ => new CannedResponse(404, "text/html", "<html>Not Found</html>"u8.ToArray()));
+        using var transport = Transport(server);
+
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+
+        ex.Message.ShouldBe("RecipientWebservice.getCount: HTTP 404: no such service at the endpoint (check Platform:Endpoint)");
+        ex.IsTransient.ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task SendAsync_NobodyListening_IsTransient()
     {
         Uri endpoint;
@@ -113,6 +125,7 @@ public sealed class WcfSoapTransportTests
         var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
 
         ex.IsTransient.ShouldBeTrue();
+        ex.Message.ShouldBe("RecipientWebservice.getCount: the connection failed (Connection refused)");
     }
 
     private static WcfSoapTransport Transport(CannedSoapServer server) =>
