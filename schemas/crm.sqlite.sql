@@ -127,6 +127,8 @@ CREATE TABLE IF NOT EXISTS marketing_list_member (
     added_at   TEXT NOT NULL,
     PRIMARY KEY (list_id, person_id)
 ) WITHOUT ROWID;
+-- A person's lists (the derived column person.marketing_lists is recomputed from it on every change).
+CREATE INDEX IF NOT EXISTS ix_list_member_person ON marketing_list_member (person_id, list_id);
 
 -- The derived columns of `person`, each recomputed from its source rows on every change, so they
 -- cannot drift whatever the statement (UPDATE, UPSERT, INSERT OR REPLACE, DELETE).

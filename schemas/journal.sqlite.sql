@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS stage_attempt (
     rows_out       INTEGER NOT NULL DEFAULT 0,
     rows_rejected  INTEGER NOT NULL DEFAULT 0,
     rows_excluded  INTEGER NOT NULL DEFAULT 0,
+    platform_calls INTEGER NOT NULL DEFAULT 0,  -- SOAP calls to the platform made by this attempt
     counts_json    TEXT,                        -- per list / per rule counts, JSON object
     error          TEXT,                        -- one-line reason, never secrets or personal data
     overrides      TEXT,                        -- operator overrides used for this attempt, e.g. --allow-shrink

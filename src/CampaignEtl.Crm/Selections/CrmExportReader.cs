@@ -44,7 +44,7 @@ public sealed class CrmExportReader(CrmDatabase database)
     }
 
     /// <summary>
-    /// Every person of one partition of the selection, once each (the selection is a set, so a person
+    /// Every person of one partition of the selection, in batches, once each (the selection is a set, so a person
     /// in two of its marketing lists comes once), with the first export rule that excludes them,
     /// ordered by recipient id. Partition <paramref name="partition"/> of <paramref name="partitions"/>
     /// holds the people whose id ends in a character whose code is that partition modulo the count,
@@ -53,14 +53,16 @@ public sealed class CrmExportReader(CrmDatabase database)
     /// table is clustered by id (so the order costs nothing) and carries the account name, consents and
     /// list memberships it needs as trigger-kept derived columns (schemas/crm.sqlite.sql).
     /// </summary>
-    public async IAsyncEnumerable<ExportCandidate> ReadAsync(
+    public async IAsyncEnumerable<ExportCandidate[]> ReadBatchesAsync(
         ExportSelection selection,
         long optInId,
         IReadOnlyList<string> attributeFields,
         int partition,
         int partitions,
+        int batchSize,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, partitions);
@@ -99,31 +101,51 @@ public sealed class CrmExportReader(CrmDatabase database)
 
         await using (reader)
         {
+            // SQLite reads synchronously anyway: one await per batch, not per row.
             var attributeCount = attributeFields.Count;
-            while (await ReadNextAsync(reader, cancellationToken))
+            var more = true;
+            while (more)
             {
-                var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
-                for (var i = 0; i < attributeCount; i++)
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = new List<ExportCandidate>(batchSize);
+                while (batch.Count < batchSize && (more = ReadNext(reader)))
                 {
-                    attributes[i] = reader.IsDBNull(5 + i) ? null : reader.GetString(5 + i);
+                    var exclusion = (ExportExclusion)reader.GetInt32(4);
+                    if (exclusion != ExportExclusion.None)
+                    {
+                        // Excluded people are only counted: their address and attributes are not read.
+                        batch.Add(new ExportCandidate(reader.GetString(0), reader.GetString(1), null, null, exclusion, []));
+                        continue;
+                    }
+
+                    var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
+                    for (var i = 0; i < attributeCount; i++)
+                    {
+                        attributes[i] = reader.IsDBNull(5 + i) ? null : reader.GetString(5 + i);
+                    }
+
+                    batch.Add(new ExportCandidate(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.IsDBNull(3) ? null : reader.GetString(3),
+                        exclusion,
+                        attributes));
                 }
 
-                yield return new ExportCandidate(
-                    reader.GetString(0),
-                    reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3),
-                    (ExportExclusion)reader.GetInt32(4),
-                    attributes);
+                if (batch.Count > 0)
+                {
+                    yield return [.. batch];
+                }
             }
         }
     }
 
-    private async Task<bool> ReadNextAsync(SqliteDataReader reader, CancellationToken cancellationToken)
+    private bool ReadNext(SqliteDataReader reader)
     {
         try
         {
-            return await reader.ReadAsync(cancellationToken);
+            return reader.Read();
         }
         catch (SqliteException ex)
         {

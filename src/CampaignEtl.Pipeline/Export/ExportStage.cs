@@ -178,21 +178,9 @@ public sealed class ExportStage(
     {
         try
         {
-            var batchSize = _options.BatchSize;
-            var batch = new List<ExportCandidate>(batchSize);
-            await foreach (var candidate in crm.ReadAsync(ToSelection(list), list.OptInId!.Value, attributeFields, partition, partitions, cancellationToken))
+            await foreach (var batch in crm.ReadBatchesAsync(ToSelection(list), list.OptInId!.Value, attributeFields, partition, partitions, _options.BatchSize, cancellationToken))
             {
-                batch.Add(candidate);
-                if (batch.Count == batchSize)
-                {
-                    await SendAsync(target, [.. batch], cancellationToken);
-                    batch.Clear();
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await SendAsync(target, [.. batch], cancellationToken);
+                await SendAsync(target, batch, cancellationToken);
             }
 
             target.Complete();
@@ -210,6 +198,16 @@ public sealed class ExportStage(
     /// </summary>
     private async Task MergeAsync(BufferBlock<ExportCandidate[]>[] sources, ITargetBlock<ExportCandidate[]> target, CancellationToken cancellationToken)
     {
+        if (sources.Length == 1)
+        {
+            while (await ReceiveOrEndAsync(sources[0], cancellationToken) is { } whole)
+            {
+                await SendAsync(target, whole, cancellationToken);
+            }
+
+            return;
+        }
+
         var heads = new ExportCandidate[]?[sources.Length];
         var positions = new int[sources.Length];
         var batchSize = _options.BatchSize;

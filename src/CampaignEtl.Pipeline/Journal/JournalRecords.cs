@@ -19,7 +19,8 @@ public sealed record AttemptRecord(
     long RowsExcluded,
     string? CountsJson,
     string? Error,
-    string? Overrides);
+    string? Overrides,
+    long PlatformCalls);
 
 public sealed record ArchivedFileRecord(
     string Name,

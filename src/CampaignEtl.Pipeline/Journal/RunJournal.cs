@@ -36,6 +36,15 @@ public sealed class RunJournal
         command.CommandText = "PRAGMA journal_mode = WAL;\n" + LoadSchema() +
             "\nINSERT OR IGNORE INTO schema_info (key, value) VALUES ('schema_version', '1');";
         await command.ExecuteNonQueryAsync(cancellationToken);
+
+        // Journals written before the platform call count existed get the column (default 0), not an error.
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('stage_attempt') WHERE name = 'platform_calls'";
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            command.CommandText = "ALTER TABLE stage_attempt ADD COLUMN platform_calls INTEGER NOT NULL DEFAULT 0";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         return journal;
     }
 
@@ -95,13 +104,13 @@ public sealed class RunJournal
         await ExecuteAsync(
             """
             UPDATE stage_attempt SET status = $status, ended_at = $ended, duration_ms = $ms, rows_in = $in, rows_out = $out,
-                   rows_rejected = $rejected, rows_excluded = $excluded, counts_json = $counts, error = $error
+                   rows_rejected = $rejected, rows_excluded = $excluded, platform_calls = $calls, counts_json = $counts, error = $error
             WHERE id = $id
             """,
             cancellationToken,
             ("$status", status.ToText()), ("$ended", CrmTime.Format(endedAt)), ("$ms", durationMs),
             ("$in", counts.RowsIn), ("$out", counts.RowsOut), ("$rejected", counts.RowsRejected),
-            ("$excluded", counts.RowsExcluded), ("$counts", JsonSerializer.Serialize(counts.Details)),
+            ("$excluded", counts.RowsExcluded), ("$calls", counts.PlatformCalls), ("$counts", JsonSerializer.Serialize(counts.Details)),
             ("$error", error), ("$id", attemptId));
     }
 
@@ -118,7 +127,7 @@ public sealed class RunJournal
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, run_id, stage, attempt, status, started_at, ended_at, duration_ms, rows_in, rows_out, rows_rejected,
-                   rows_excluded, counts_json, error, overrides
+                   rows_excluded, counts_json, error, overrides, platform_calls
             FROM stage_attempt WHERE run_id = $run ORDER BY id
             """;
         command.Parameters.AddWithValue("$run", runId);
@@ -130,7 +139,7 @@ public sealed class RunJournal
                 reader.GetInt64(0), reader.GetString(1), StageNames.Parse(reader.GetString(2)), reader.GetInt32(3), StageStatusText.Parse(reader.GetString(4)),
                 reader.GetString(5), NullableString(reader, 6), reader.IsDBNull(7) ? null : reader.GetInt64(7),
                 reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11),
-                NullableString(reader, 12), NullableString(reader, 13), NullableString(reader, 14)));
+                NullableString(reader, 12), NullableString(reader, 13), NullableString(reader, 14), reader.GetInt64(15)));
         }
 
         return list;

@@ -15,6 +15,9 @@ public sealed class StageCounts
 
     public long RowsExcluded { get; set; }
 
+    /// <summary>Calls this attempt made to the platform's SOAP API (the platform counts and limits them).</summary>
+    public long PlatformCalls { get; set; }
+
     /// <summary>Named counters, e.g. <c>list:1001:excluded:no-consent</c>; written to the journal as JSON.</summary>
     public SortedDictionary<string, long> Details { get; } = new(StringComparer.Ordinal);
 

@@ -32,7 +32,8 @@ public sealed class PipelineRunner(
         using var runLock = RunLock.Acquire(data.LockPath,
             $"pid {Environment.ProcessId} on {Environment.MachineName} since {CrmTime.Format(timeProvider.GetUtcNow())}");
         var journal = await RunJournal.OpenAsync(data.JournalPath, cancellationToken);
-        var abandoned = await journal.MarkAbandonedAttemptsAsync(timeProvider.GetUtcNow(), cancellationToken);
+        // A dry run changes nothing in the journal either: it only reads it.
+        var abandoned = request.DryRun ? 0 : await journal.MarkAbandonedAttemptsAsync(timeProvider.GetUtcNow(), cancellationToken);
         if (abandoned > 0)
         {
             Log.AbandonedAttempts(logger, abandoned);
@@ -42,7 +43,11 @@ public sealed class PipelineRunner(
         var run = await ResolveRunAsync(request, journal, cancellationToken);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.RunId, ["BusinessDate"] = run.BusinessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) });
         var archive = new ArchiveStore(new ArchiveLayout(data.ArchiveFolder), journal, timeProvider);
-        await journal.SetLockHolderAsync(new LockHolder(run.RunId, Environment.ProcessId, Environment.MachineName, CrmTime.Format(timeProvider.GetUtcNow())), cancellationToken);
+        if (!request.DryRun)
+        {
+            await journal.SetLockHolderAsync(new LockHolder(run.RunId, Environment.ProcessId, Environment.MachineName, CrmTime.Format(timeProvider.GetUtcNow())), cancellationToken);
+        }
+
         var outcomes = new List<StageOutcome>();
         try
         {
@@ -67,7 +72,10 @@ public sealed class PipelineRunner(
         }
         finally
         {
-            await journal.ClearLockHolderAsync(CancellationToken.None);
+            if (!request.DryRun)
+            {
+                await journal.ClearLockHolderAsync(CancellationToken.None);
+            }
         }
 
         return new RunOutcome(run, request.DryRun, outcomes);

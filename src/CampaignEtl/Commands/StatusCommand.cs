@@ -54,12 +54,12 @@ internal static class StatusCommand
             var attempts = await journal.ListAttemptsAsync(run.RunId, cancellationToken);
             var attemptViews = new List<object>();
             text.WriteLine($"Run {run.RunId}  business date {run.BusinessDate:yyyy-MM-dd} ({run.TimeZone})  trigger {run.Trigger}  created {run.CreatedAt}{(run.PurgedAt is null ? "" : "  archive purged " + run.PurgedAt)}");
-            text.WriteLine($"  {"stage",-9} {"attempt",7} {"status",-11} {"rows in",10} {"rows out",10} {"rejected",9} {"excluded",9} {"duration",10}  {"files",5}  error");
+            text.WriteLine($"  {"stage",-9} {"attempt",7} {"status",-11} {"rows in",10} {"rows out",10} {"rejected",9} {"excluded",9} {"calls",7} {"duration",10}  {"files",5}  error");
             foreach (var a in attempts)
             {
                 var files = await journal.ListFilesAsync(a.Id, cancellationToken);
                 var seconds = a.DurationMs is { } ms ? (ms / 1000.0).ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
-                text.WriteLine($"  {a.Stage.ToText(),-9} {a.Attempt,7} {a.Status.ToText(),-11} {a.RowsIn,10:N0} {a.RowsOut,10:N0} {a.RowsRejected,9:N0} {a.RowsExcluded,9:N0} {seconds,10}  {files.Count,5}  {a.Error}");
+                text.WriteLine($"  {a.Stage.ToText(),-9} {a.Attempt,7} {a.Status.ToText(),-11} {a.RowsIn,10:N0} {a.RowsOut,10:N0} {a.RowsRejected,9:N0} {a.RowsExcluded,9:N0} {a.PlatformCalls,7:N0} {seconds,10}  {files.Count,5}  {a.Error}");
                 attemptViews.Add(new
                 {
                     stage = a.Stage.ToText(),
@@ -72,6 +72,7 @@ internal static class StatusCommand
                     rowsOut = a.RowsOut,
                     rowsRejected = a.RowsRejected,
                     rowsExcluded = a.RowsExcluded,
+                    platformCalls = a.PlatformCalls,
                     counts = a.CountsJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, long>>(a.CountsJson),
                     error = a.Error,
                     overrides = a.Overrides,
@@ -87,6 +88,7 @@ internal static class StatusCommand
                 trigger = run.Trigger,
                 createdAt = run.CreatedAt,
                 purgedAt = run.PurgedAt,
+                platformCalls = attempts.Sum(a => a.PlatformCalls),
                 attempts = attemptViews,
             });
         }

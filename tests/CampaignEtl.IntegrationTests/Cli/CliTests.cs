@@ -18,6 +18,7 @@ public sealed class CliTests
         run.ExitCode.ShouldBe(0, run.ToString());
         run.Stdout.ShouldContain("export          1 succeeded");
         run.Stdout.ShouldContain("Result: succeeded");
+        run.Stdout.ShouldContain("Platform calls: 0");
 
         var status = await Support.Cli.RunAsync(workspace.Folder, "status", "--json", "--config", config);
         status.ExitCode.ShouldBe(0, status.ToString());
@@ -25,6 +26,7 @@ public sealed class CliTests
         var attempt = json.RootElement.GetProperty("runs")[0].GetProperty("attempts")[0];
         attempt.GetProperty("stage").GetString().ShouldBe("export");
         attempt.GetProperty("status").GetString().ShouldBe("succeeded");
+        attempt.GetProperty("platformCalls").GetInt64().ShouldBe(0);
         (attempt.GetProperty("rowsIn").GetInt64()).ShouldBe(attempt.GetProperty("rowsOut").GetInt64()
             + attempt.GetProperty("rowsRejected").GetInt64() + attempt.GetProperty("rowsExcluded").GetInt64());
         status.Stdout.ShouldNotContain("@");

@@ -215,6 +215,21 @@ public sealed class ExportStageTests
     }
 
     [Fact]
+    public async Task Run_DryRunAfterARealRun_LeavesTheJournalFileUnchanged()
+    {
+        using var workspace = new TestWorkspace();
+        await workspace.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var before = await File.ReadAllBytesAsync(workspace.Data.JournalPath, TestContext.Current.CancellationToken);
+
+        var outcome = await workspace.RunExportAsync(dryRun: true, cancellationToken: TestContext.Current.CancellationToken);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        outcome.Succeeded.ShouldBeTrue();
+        (await File.ReadAllBytesAsync(workspace.Data.JournalPath, TestContext.Current.CancellationToken)).ShouldBe(before);
+    }
+
+    [Fact]
     public async Task Run_MissingCrmDatabase_FailsWithOneLineReasonAndLeavesNoPartialFile()
     {
         using var workspace = new TestWorkspace(contacts: 0);
