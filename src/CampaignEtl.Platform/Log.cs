@@ -13,7 +13,7 @@ internal static partial class Log
     public static partial void SessionRenewing(ILogger logger, TimeSpan age);
 
     [LoggerMessage(EventId = 3003, EventName = "PlatformSessionRejected", Level = LogLevel.Warning,
-        Message = "{Operation}: the platform rejected the session (Invalid sessionId); logging in again and repeating the call once")]
+        Message = "{Operation}: the platform rejected the session (Invalid sessionId); logging in again (once for every caller that saw it) and sending the call again with the new session")]
     public static partial void SessionRejected(ILogger logger, string operation);
 
     [LoggerMessage(EventId = 3004, EventName = "PlatformCallRetrying", Level = LogLevel.Warning,
