@@ -30,22 +30,29 @@ internal static class VerbHost
 
         using (host)
         {
+            var shape = host.Services.GetRequiredService<ConfigurationShapeProblems>();
             try
             {
                 await host.StartAsync(cancellationToken);
             }
             catch (OptionsValidationException ex)
             {
-                return ConfigurationError(ex.Failures);
+                return ConfigurationError(shape.With(ex.Failures));
             }
             catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
             {
-                return ConfigurationError(ex.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures));
+                return ConfigurationError(shape.With(ex.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures)));
             }
             catch (InvalidOperationException ex)
             {
-                // The binder rejects unknown keys (a typo such as OptInIds) before validation runs.
-                return ConfigurationError([UnknownKeys(ex)]);
+                // The binder's own refusal, for a shape the check above does not know.
+                return ConfigurationError(shape.With([UnknownKeys(ex)]));
+            }
+
+            if (shape.Problems.Count > 0)
+            {
+                await host.StopAsync(CancellationToken.None);
+                return ConfigurationError(shape.Problems);
             }
 
             // SIGTERM and Ctrl+C reach the host's lifetime; the verb stops through the same token.

@@ -37,6 +37,16 @@ public static class HostFactory
         }
 
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        var (problems, badKeys) = ConfigurationShape.Check(builder.Configuration, validateEverythingOnStart);
+        if (badKeys.Count > 0)
+        {
+            // Bind and validate what is left, so the validators' findings join the shape problems.
+            var kept = ConfigurationShape.Without(builder.Configuration, badKeys).ToList();
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddInMemoryCollection(kept);
+        }
+
+        builder.Services.AddSingleton(new ConfigurationShapeProblems(problems, badKeys));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
         builder.Services.AddSerilog((services, logger) =>
         {

@@ -85,6 +85,32 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Run_TyposBadValuesAndRuleBreaks_Exits2ListingEveryOneAtOnce()
+    {
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """
+            {
+              "Data": { "Folder": "%DATA%" },
+              "Schedule": { "Cron": "0 25 * * *", "CatchUp": true },
+              "Export": {
+                "BatchSize": "abc",
+                "RecipientLists": [ { "Name": "x", "ListId": "zz", "OptInId": 501, "Selection": { "MarketingLists": [ "Newsletter DE" ] }, "Attribs": { } } ]
+              }
+            }
+            """);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("the configuration has 5 problem(s)");
+        result.Stderr.ShouldContain("Schedule:CatchUp: unknown configuration key");
+        result.Stderr.ShouldContain("Export:BatchSize = 'abc': not a valid whole number");
+        result.Stderr.ShouldContain("Export:RecipientLists:0:ListId = 'zz': not a valid whole number");
+        result.Stderr.ShouldContain("Export:RecipientLists:0:Attribs: unknown configuration key");
+        result.Stderr.ShouldContain("Schedule:Cron = '0 25 * * *': not a five-field cron expression");
+    }
+
+    [Fact]
     public async Task Run_MisspelledKey_Exits2NamingTheKey()
     {
         using var workspace = new TestWorkspace(contacts: 0);
@@ -96,7 +122,7 @@ public sealed class CliTests
         var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
 
         result.ExitCode.ShouldBe(2, result.ToString());
-        result.Stderr.ShouldContain("unknown configuration key(s) 'OptInIds' in a RecipientList section");
+        result.Stderr.ShouldContain("Export:RecipientLists:0:OptInIds: unknown configuration key");
     }
 
     [Fact]
