@@ -2,7 +2,8 @@ namespace CampaignEtl.Platform;
 
 /// <summary>
 /// A platform call failed. The message names the operation and never holds the password or a session id.
-/// <see cref="IsTransient"/> failures (HTTP 5xx without a SOAP fault, timeouts, dropped connections) are
+/// <see cref="IsTransient"/> failures (HTTP 5xx without a SOAP fault, timeouts, dropped connections, SOAP faults
+/// naming a Java I/O exception of the platform's backend such as <c>java.net.SocketTimeoutException</c>) are
 /// retried by the client for operations that are safe to repeat; when this reaches a caller, retries are spent.
 /// </summary>
 public class PlatformException : Exception
@@ -36,11 +37,37 @@ public enum PlatformFaultKind
     RecipientDoesNotExist,
 }
 
-/// <summary>The platform answered with a SOAP fault (<c>soapenv:Server.userException</c> carrying a <c>WebserviceImplException</c>).</summary>
+/// <summary>
+/// The platform answered with a SOAP fault (<c>soapenv:Server.userException</c> carrying a <c>WebserviceImplException</c>).
+/// A fault is final (<see cref="PlatformException.IsTransient"/> false) unless it names a Java I/O exception of the
+/// platform's own backend (see <see cref="IsTransientFault"/>); <c>Invalid sessionId</c> is handled by a re-login.
+/// </summary>
 public sealed class PlatformFaultException : PlatformException
 {
-    private PlatformFaultException(string operation, string message, PlatformFaultKind kind, string faultCode, string platformMessage)
-        : base(operation, message, isTransient: false, inner: null)
+    // Axis turns a Java exception thrown behind the web service into a fault whose faultstring starts with
+    // the exception's class name, e.g. "java.net.SocketTimeoutException: Read timed out" when the platform's
+    // backend (database, internal service) did not answer in time. Those say nothing about the request:
+    // the same call may well succeed a moment later, so they are transient, like an HTTP 5xx without a fault.
+    // Any java.net socket or connection exception, and a java.io.IOException whose message says the
+    // connection timed out or was reset / closed, qualify; every other fault (validation, permissions,
+    // unknown list, Invalid sessionId, a NullPointerException in the platform) stays final. As with every
+    // transient failure, the client repeats the call only when the operation is safe to repeat: the work may
+    // have been done before the backend timed out.
+    private static readonly string[] TransientExceptions =
+    [
+        "java.net.SocketTimeoutException",
+        "java.net.SocketException",
+        "java.net.ConnectException",
+        "java.net.NoRouteToHostException",
+        "java.net.UnknownHostException",
+    ];
+
+    private static readonly string[] IoExceptions = ["java.io.IOException", "java.io.InterruptedIOException", "java.io.EOFException"];
+
+    private static readonly string[] IoTransientWords = ["timed out", "timeout", "connection reset", "connection refused", "broken pipe", "connection closed", "closed by peer"];
+
+    private PlatformFaultException(string operation, string message, PlatformFaultKind kind, string faultCode, string platformMessage, bool isTransient)
+        : base(operation, message, isTransient, inner: null)
     {
         Kind = kind;
         FaultCode = faultCode;
@@ -65,7 +92,43 @@ public sealed class PlatformFaultException : PlatformException
 
         var kind = KindOf(text);
         var shown = text.Length == 0 ? "(no faultstring)" : text;
-        return new PlatformFaultException(operation, $"{operation} failed on the platform: {shown}", kind, faultCode ?? string.Empty, text);
+        // The class name only: the rest of the raw faultstring may hold arguments and secrets.
+        var exception = kind == PlatformFaultKind.Other ? TransientExceptionIn(faultString) : null;
+        var message = exception is null
+            ? $"{operation} failed on the platform: {shown}"
+            : $"{operation} failed on the platform: {shown} ({exception}: an I/O failure behind the platform, transient)";
+        return new PlatformFaultException(operation, message, kind, faultCode ?? string.Empty, text, exception is not null);
+    }
+
+    /// <summary>Whether a faultstring names a Java I/O exception of the platform's backend (a transient fault).</summary>
+    internal static bool IsTransientFault(string? faultString) => TransientExceptionIn(faultString) is not null;
+
+    /// <summary>The Java I/O exception class a faultstring names, when that makes the fault transient; else null.</summary>
+    private static string? TransientExceptionIn(string? faultString)
+    {
+        if (string.IsNullOrEmpty(faultString))
+        {
+            return null;
+        }
+
+        foreach (var name in TransientExceptions)
+        {
+            if (faultString.Contains(name, StringComparison.Ordinal))
+            {
+                return name;
+            }
+        }
+
+        foreach (var name in IoExceptions)
+        {
+            var at = faultString.IndexOf(name, StringComparison.Ordinal);
+            if (at >= 0 && IoTransientWords.Any(w => faultString.AsSpan(at + name.Length).Contains(w, StringComparison.OrdinalIgnoreCase)))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     // "com.optivo.broadmail.api.soap11.WebserviceImplException: [sid, 42] Recipient does not exist for call: [...]"

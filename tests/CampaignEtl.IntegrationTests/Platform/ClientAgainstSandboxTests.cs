@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CampaignEtl.IntegrationTests.Platform;
@@ -156,19 +157,21 @@ public sealed partial class ClientAgainstSandboxTests
     }
 
     [Fact]
-    public async Task AddAll3Flat_TenPercentHtmlPagesAndDroppedConnections_ConvergesExactlyWithRetries()
+    public async Task AddAll3Flat_TenPercentFaultsOfEveryKind_ConvergesExactlyWithRetries()
     {
         var ct = TestContext.Current.CancellationToken;
-        // Axis faults (java.net.SocketTimeoutException as a SOAP fault) are left out: the client treats every
-        // SOAP fault as final (PlatformFaultException.IsTransient is false), so they would not be retried.
+        // Every kind the sandbox injects: Axis faults (java.net.SocketTimeoutException as a SOAP fault, transient),
+        // HTML 503 pages and dropped connections, the latter two before or after the work is done.
         var options = new SandboxOptions
         {
             FaultRate = 0.1,
-            FaultKinds = SandboxFaultKinds.HtmlErrorPage | SandboxFaultKinds.DroppedConnection,
-            FaultSeed = 7,
+            FaultKinds = SandboxFaultKinds.All,
+            // A seed whose draws hit addAll3Flat calls with every kind, dropped answers after the work included.
+            FaultSeed = 13,
         };
         await using var sandbox = await StartAsync(options, ct);
-        await using var client = Connect(sandbox, o => o.Retry.Attempts = 10);
+        var log = new MessageLog();
+        await using var client = Connect(sandbox, o => o.Retry.Attempts = 10, logger: log);
         var rows = Recipients(0, 10_000);
 
         await client.Recipients.ClearAsync(ListId, ct);
@@ -184,6 +187,8 @@ public sealed partial class ClientAgainstSandboxTests
         codes.Count.ShouldBe(10_000);
         codes.ShouldAllBe(c => c == RecipientResultCode.Inserted || c == RecipientResultCode.AlreadyOnList);
         sandbox.InjectedFaultCount.ShouldBeGreaterThan(0);
+        log.Messages.ShouldContain(m => m.Contains("java.net.SocketTimeoutException", StringComparison.Ordinal), "an Axis fault was met and retried");
+        log.Messages.ShouldContain(m => m.Contains("503", StringComparison.Ordinal), "an HTML 503 page was met and retried");
         client.Calls.Total.ShouldBeGreaterThan(1 + 1 + 20 + 1, "retries are calls too");
         client.Calls.Total.ShouldBe(sandbox.CallCount, "every counted call reached the sandbox");
         ShouldEqual(await sandbox.State.GetListMembersAsync(ListId, ct), rows);
@@ -453,7 +458,7 @@ public sealed partial class ClientAgainstSandboxTests
         return sandbox;
     }
 
-    private static ClientUnderTest Connect(SandboxPlatform sandbox, Action<PlatformOptions>? change = null, TimeProvider? time = null)
+    private static ClientUnderTest Connect(SandboxPlatform sandbox, Action<PlatformOptions>? change = null, TimeProvider? time = null, ILogger? logger = null)
     {
         var options = new PlatformOptions
         {
@@ -467,7 +472,7 @@ public sealed partial class ClientAgainstSandboxTests
         change?.Invoke(options);
         var validation = new PlatformOptionsValidator().Validate(null, options);
         validation.Succeeded.ShouldBeTrue(validation.FailureMessage);
-        return new ClientUnderTest(options, time ?? TimeProvider.System);
+        return new ClientUnderTest(options, time ?? TimeProvider.System, logger);
     }
 
     /// <summary>Recipients with non-ASCII and XML-special characters in ids and attribute values, a null and an empty value.</summary>
@@ -499,13 +504,29 @@ public sealed partial class ClientAgainstSandboxTests
         }
     }
 
+    /// <summary>The client's log messages, formatted.</summary>
+    private sealed class MessageLog : ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> messages = new();
+
+        public IReadOnlyCollection<string> Messages => messages;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            messages.Enqueue(formatter(state, exception));
+    }
+
     /// <summary>The client and its transport (which the client does not own); disposing logs out, then closes the transport.</summary>
-    private sealed class ClientUnderTest(PlatformOptions options, TimeProvider time) : IAsyncDisposable
+    private sealed class ClientUnderTest(PlatformOptions options, TimeProvider time, ILogger? logger) : IAsyncDisposable
     {
         private readonly CampaignEtl.Platform.Transport.WcfSoapTransport transport = new(options);
         private PlatformClient? client;
 
-        private PlatformClient Client => client ??= new PlatformClient(transport, options, time);
+        private PlatformClient Client => client ??= new PlatformClient(transport, options, time, logger);
 
         public IRecipientService Recipients => Client.Recipients;
 

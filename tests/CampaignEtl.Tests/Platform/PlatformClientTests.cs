@@ -135,6 +135,57 @@ public sealed class PlatformClientTests
     }
 
     [Fact]
+    public async Task SafeOperation_AxisSocketTimeoutFault_IsRetried()
+    {
+        await using var server = Server(("getCount", [CannedResponse.Xml(AxisFault("java.net.SocketTimeoutException: Read timed out"), 500), CannedResponse.Fixture("getCount_multiref-after.xml")]));
+        await using var client = Client(server, out _);
+
+        var count = await client.Recipients.GetCountAsync(1, cancellationToken: Ct);
+
+        count.ShouldBe(42);
+        server.Operations.ShouldBe(["login", "getCount", "getCount"]);
+    }
+
+    [Fact]
+    public async Task SafeOperation_AxisSocketTimeoutFaultEveryTime_GivesUpWithTransientFault()
+    {
+        await using var server = Server(("clear", [CannedResponse.Xml(AxisFault("java.net.SocketTimeoutException: Read timed out"), 500)]));
+        await using var client = Client(server, out _);
+
+        var ex = await Should.ThrowAsync<PlatformFaultException>(() => client.Recipients.ClearAsync(4711, Ct));
+
+        ex.IsTransient.ShouldBeTrue();
+        ex.Kind.ShouldBe(PlatformFaultKind.Other);
+        ex.Message.ShouldContain("java.net.SocketTimeoutException");
+        client.Calls.CountOf("RecipientWebservice.clear").ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task UnsafeOperation_AxisSocketTimeoutFault_IsNotRetried()
+    {
+        await using var server = Server(("removeAll", [CannedResponse.Xml(AxisFault("java.net.SocketTimeoutException: Read timed out"), 500), CannedResponse.Fixture("removeAll_multiref-booleans.xml")]));
+        await using var client = Client(server, out _);
+
+        var ex = await Should.ThrowAsync<PlatformFaultException>(() => client.Recipients.RemoveAllAsync(4711, ["a", "b"], Ct));
+
+        ex.IsTransient.ShouldBeTrue();
+        server.Operations.ShouldBe(["login", "removeAll"]);
+    }
+
+    [Fact]
+    public async Task Login_AxisConnectionResetFault_IsRetried()
+    {
+        await using var server = Server(
+            ("login", [CannedResponse.Xml(AxisFault("java.io.IOException: Connection reset by peer"), 500), CannedResponse.Fixture("login_inline-string.xml")]),
+            ("getCount", [CannedResponse.Fixture("getCount_multiref-after.xml")]));
+        await using var client = Client(server, out _);
+
+        (await client.Recipients.GetCountAsync(1, cancellationToken: Ct)).ShouldBe(42);
+
+        server.Operations.ShouldBe(["login", "login", "getCount"]);
+    }
+
+    [Fact]
     public async Task Fault_IsNeverRetried()
     {
         await using var server = Server(("clear", [CannedResponse.Fixture("fault_recipient-does-not-exist.xml", 500)]));
@@ -288,6 +339,11 @@ public sealed class PlatformClientTests
         peak.ShouldBeLessThanOrEqualTo(2);
         client.Calls.Total.ShouldBe(9);
     }
+
+    private static string AxisFault(string faultString) =>
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><soapenv:Fault>"
+        + "<faultcode>soapenv:Server.userException</faultcode><faultstring>" + System.Security.SecurityElement.Escape(faultString) + "</faultstring>"
+        + "<detail><ns1:hostname xmlns:ns1=\"http://xml.apache.org/axis/\">api-node-07</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>";
 
     private static void InterlockedMax(ref int target, int value)
     {

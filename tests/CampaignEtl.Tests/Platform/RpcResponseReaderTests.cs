@@ -155,6 +155,45 @@ public sealed class RpcResponseReaderTests
         ex.IsTransient.ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData("java.net.SocketTimeoutException: Read timed out", "Read timed out")]
+    [InlineData("java.net.SocketException: Connection reset", "Connection reset")]
+    [InlineData("java.net.ConnectException: Connection refused (Connection refused)", "Connection refused (Connection refused)")]
+    [InlineData("java.io.IOException: Connection timed out", "Connection timed out")]
+    [InlineData("java.io.IOException: Connection reset by peer", "Connection reset by peer")]
+    [InlineData("com.optivo.broadmail.api.soap11.WebserviceImplException: nested exception is java.net.SocketTimeoutException: Read timed out", "nested exception is java.net.SocketTimeoutException: Read timed out")]
+    public void ReadEnvelope_FaultNamingJavaIoException_IsTransient(string faultString, string platformMessage)
+    {
+        var ex = Should.Throw<PlatformFaultException>(() => ReadFault(faultString));
+
+        ex.IsTransient.ShouldBeTrue();
+        ex.Kind.ShouldBe(PlatformFaultKind.Other);
+        ex.PlatformMessage.ShouldBe(platformMessage);
+        ex.Message.ShouldStartWith("RecipientWebservice.getCount failed on the platform: " + platformMessage + " (java.");
+    }
+
+    [Theory]
+    [InlineData("java.io.IOException: Stream closed")]
+    [InlineData("java.io.FileNotFoundException: /data/list-4711.csv")]
+    [InlineData("java.lang.NullPointerException")]
+    [InlineData("com.optivo.broadmail.api.soap11.WebserviceImplException: List 4711 timed out waiting for a lock")]
+    [InlineData("com.optivo.broadmail.api.soap11.WebserviceImplException: Invalid sessionId")]
+    public void ReadEnvelope_OtherFault_IsNotTransient(string faultString)
+    {
+        var ex = Should.Throw<PlatformFaultException>(() => ReadFault(faultString));
+
+        ex.IsTransient.ShouldBeFalse();
+    }
+
+    private static RpcResult ReadFault(string faultString)
+    {
+        var xml = "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><soapenv:Fault>"
+            + "<faultcode>soapenv:Server.userException</faultcode><faultstring>" + System.Security.SecurityElement.Escape(faultString) + "</faultstring>"
+            + "</soapenv:Fault></soapenv:Body></soapenv:Envelope>";
+        using var reader = XmlReader.Create(new StringReader(xml));
+        return RpcResponseReader.ReadEnvelope(reader, Op.Recipient.GetCount);
+    }
+
     [Fact]
     public void ReadEnvelope_FaultWithCallArguments_KeepsSessionIdAndAddressOut()
     {
