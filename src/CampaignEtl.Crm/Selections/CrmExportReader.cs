@@ -80,7 +80,8 @@ public sealed class CrmExportReader(CrmDatabase database)
         var columns = new StringBuilder();
         foreach (var field in attributeFields)
         {
-            columns.Append(", ").Append(PersonFields.Expression(field));
+            // Empty, not NULL: the file writes both the same, and the reader is spared a type check per value.
+            columns.Append(", ifnull(").Append(PersonFields.Expression(field)).Append(", '')");
         }
 
         command.CommandText = $"""
@@ -121,7 +122,7 @@ public sealed class CrmExportReader(CrmDatabase database)
                     var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
                     for (var i = 0; i < attributeCount; i++)
                     {
-                        attributes[i] = reader.IsDBNull(5 + i) ? null : reader.GetString(5 + i);
+                        attributes[i] = reader.GetString(5 + i);
                     }
 
                     batch.Add(new ExportCandidate(
