@@ -142,6 +142,53 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Run_WhileASecondProcessHoldsTheLock_Exits3()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/flock"))
+        {
+            Assert.Skip("needs Linux and flock(1) to see the other process's lock");
+        }
+
+        using var workspace = new TestWorkspace(contacts: 0);
+        var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
+        // A long demo seed holds the run lock for seconds; the run started meanwhile must give way.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = workspace.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "CampaignEtl.dll"), "demo", "seed", "--contacts", "200000", "--config", config })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var seeding = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var held = false;
+            for (var i = 0; i < 300 && !held && !seeding.HasExited; i++)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+                held = File.Exists(workspace.Data.LockPath) && !await FlockFreeAsync(workspace.Data.LockPath);
+            }
+
+            held.ShouldBeTrue("the seeding process never held the lock");
+            var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+            result.ExitCode.ShouldBe(3, result.ToString());
+            result.Stderr.ShouldContain("another run holds the lock");
+        }
+        finally
+        {
+            seeding.Kill(entireProcessTree: true);
+            await seeding.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static async Task<bool> FlockFreeAsync(string path)
+    {
+        using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["-n", path, "true"]) { RedirectStandardError = true })!;
+        await probe.WaitForExitAsync();
+        return probe.ExitCode == 0;
+    }
+
+    [Fact]
     public async Task Run_WhileAnotherRunHoldsTheLock_Exits3AndTouchesNothing()
     {
         using var workspace = new TestWorkspace(contacts: 100);
