@@ -13,8 +13,8 @@ namespace CampaignEtl.Pipeline.Export;
 /// </summary>
 internal sealed class DuplicateAddressFinder : IDisposable
 {
-    /// <summary>Records per run: about 6 MB of strings with realistic addresses.</summary>
-    public const int DefaultRunSize = 65_536;
+    /// <summary>Records per run: about 2 MB of strings with realistic addresses (measured: 65,536 cost 15 MB more peak memory at 1M contacts).</summary>
+    public const int DefaultRunSize = 16_384;
 
     private static readonly Comparison<(string Address, string RecipientId)> ByAddressThenId = static (a, b) =>
     {
