@@ -20,10 +20,20 @@ internal static class RpcRequestWriter
 
     // Characters that need escaping or checking in element text: markup, CR (kept by escaping), controls,
     // surrogates (valid only in pairs) and the non-characters U+FFFE/U+FFFF.
-    private static readonly SearchValues<char> NeedsCare = SearchValues.Create(CareCharacters());
+    internal static readonly SearchValues<char> NeedsCare = SearchValues.Create(CareCharacters());
 
-    /// <summary>A whole envelope, for tests and benchmarks; the transport lets WCF write the envelope.</summary>
+    /// <summary>A whole envelope, as the transport sends it: <see cref="Utf8EnvelopeWriter"/>'s bytes.</summary>
     public static void WriteEnvelope(Stream output, PlatformOperation operation, ReadOnlySpan<SoapArg> args)
+    {
+        using var envelope = Utf8EnvelopeWriter.Write(operation, args);
+        output.Write(envelope.Written);
+    }
+
+    /// <summary>
+    /// The same envelope through an <see cref="XmlWriter"/>: the reference the fast writer is held to byte for byte
+    /// (tests), and the way to write a body into someone else's envelope (<see cref="WriteBody"/>).
+    /// </summary>
+    public static void WriteEnvelopeWithXmlWriter(Stream output, PlatformOperation operation, ReadOnlySpan<SoapArg> args)
     {
         using var writer = XmlWriter.Create(output, EnvelopeSettings);
         writer.WriteStartDocument();

@@ -135,6 +135,31 @@ public sealed class RpcRequestWriterTests
         Should.Throw<InvalidOperationException>(() => Write(Op.Recipient.Clear, [SoapArg.String("sid")]));
     }
 
+    [Fact]
+    public void WriteEnvelope_EveryOperationAndPartKind_SameBytesAsTheXmlWriterReference()
+    {
+        string?[] values = ["a<b>&c", "line1\nline2\tend", "emoji \U0001F600 ok", "Müller \uE000 \uFFFD", "", "]]>", null, "\"quoted\" 'single'"];
+        IReadOnlyList<IReadOnlyList<string?>> rows = [values, [], null!, ["x"]];
+        var cases = new List<(CampaignEtl.Platform.PlatformOperation, SoapArg[])>
+        {
+            (Op.Recipient.AddAll3Flat, [SoapArg.String("sid"), SoapArg.Long(-4711), SoapArg.Long(0), SoapArg.StringArray(values), SoapArg.StringArray([]), SoapArg.Nil, SoapArg.StringArray(values)]),
+            (Op.Recipient.AddAll3, [SoapArg.String(""), SoapArg.Long(long.MaxValue), SoapArg.Long(long.MinValue), SoapArg.StringArray(["r"]), SoapArg.StringArray(["e"]), SoapArg.StringArray(["a"]), SoapArg.StringArrayArray(rows)]),
+            (Op.Recipient.AddAll3, [SoapArg.String("s"), SoapArg.Long(1), SoapArg.Long(2), SoapArg.Nil, SoapArg.Nil, SoapArg.Nil, SoapArg.StringArrayArray([])]),
+            (Op.Recipient.GetAllAdvancedFlat, [SoapArg.String("a<&>b"), SoapArg.Long(1), SoapArg.StringArray(["x"]), SoapArg.Long(0), SoapArg.Nil, SoapArg.Boolean(true), SoapArg.Int(int.MinValue), SoapArg.Int(1000)]),
+            (Op.Recipient.GetAllAdvancedFlat, [SoapArg.String("s"), SoapArg.Long(1), SoapArg.StringArray([]), SoapArg.Long(0), SoapArg.String("recipientId"), SoapArg.Boolean(false), SoapArg.Int(0), SoapArg.Int(0)]),
+        };
+
+        foreach (var (operation, args) in cases)
+        {
+            using var fast = new MemoryStream();
+            using var reference = new MemoryStream();
+            RpcRequestWriter.WriteEnvelope(fast, operation, args);
+            RpcRequestWriter.WriteEnvelopeWithXmlWriter(reference, operation, args);
+
+            Encoding.UTF8.GetString(fast.ToArray()).ShouldBe(Encoding.UTF8.GetString(reference.ToArray()), operation.Key);
+        }
+    }
+
     private static string Write(CampaignEtl.Platform.PlatformOperation operation, SoapArg[] args)
     {
         using var stream = new MemoryStream();
