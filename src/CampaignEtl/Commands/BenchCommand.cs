@@ -216,7 +216,8 @@ internal static class BenchCommand
         return rows;
     }
 
-    private static void ResetPeak()
+    /// <summary>Starts a new peak-memory measurement (Linux: resets VmHWM).</summary>
+    internal static void ResetPeak()
     {
         if (OperatingSystem.IsLinux())
         {
@@ -224,7 +225,8 @@ internal static class BenchCommand
         }
     }
 
-    private static double PeakMb()
+    /// <summary>Peak resident memory in MB since the last <see cref="ResetPeak"/>.</summary>
+    internal static double PeakMb()
     {
         if (!OperatingSystem.IsLinux())
         {

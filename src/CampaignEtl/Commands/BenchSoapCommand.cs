@@ -196,7 +196,7 @@ internal static class BenchSoapCommand
             await client.Recipients.ClearAsync(ListId, cancellationToken);
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            ResetPeak();
+            BenchCommand.ResetPeak();
             var cpu = ProcessCpu();
             var serverCpu = ChildCpu(child);
             var wall = Stopwatch.StartNew();
@@ -208,7 +208,7 @@ internal static class BenchSoapCommand
             wall.Stop();
             var cpuSpent = ProcessCpu() - cpu;
             var serverCpuSpent = ChildCpu(child) - serverCpu;
-            var peak = PeakMb();
+            var peak = BenchCommand.PeakMb();
             var count = await client.Recipients.GetCountAsync(ListId, 0, cancellationToken);
             if (count != calls * Recipients)
             {
@@ -298,25 +298,6 @@ internal static class BenchSoapCommand
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;
-    }
-
-    private static void ResetPeak()
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            File.WriteAllText("/proc/self/clear_refs", "5");
-        }
-    }
-
-    private static double PeakMb()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return Environment.WorkingSet / 1048576.0;
-        }
-
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
     /// <summary>One batch: ids and addresses carry the call number (so every call inserts), values are fixed and include non-ASCII and XML-special text.</summary>
