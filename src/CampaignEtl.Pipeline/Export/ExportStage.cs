@@ -126,9 +126,9 @@ public sealed class ExportStage(
         var write = new ActionBlock<ClassifiedBatch>(writer.Write, bounded);
         classify.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
 
-        // The selection is read by several readers at once, each on its own connection and its own
-        // share of the people (SQLite's lookups per person are the cost of an export), and merged back
-        // in recipient-id order, so the file is the same whatever the number of readers.
+        // With Export:ReadPartitions > 1 the selection is read by several readers at once, each on its
+        // own connection and share of the people, merged back in recipient-id order, so the file is
+        // the same whatever the number of readers.
         var partitions = _options.ReadPartitions;
         using var stopReaders = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
