@@ -121,16 +121,39 @@ public sealed class RunJournal
             cancellationToken,
             ("$now", CrmTime.Format(now)));
 
-    public async Task<IReadOnlyList<AttemptRecord>> ListAttemptsAsync(string runId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AttemptRecord>> ListAttemptsAsync(string runId, CancellationToken cancellationToken) =>
+        QueryAttemptsAsync("WHERE run_id = $run ORDER BY id", cancellationToken, ("$run", runId));
+
+    /// <summary>
+    /// The succeeded attempts of a stage across all runs, newest first (e.g. the last successful refill
+    /// of a list, against which tonight's export is checked for a suspicious shrink).
+    /// </summary>
+    public Task<IReadOnlyList<AttemptRecord>> ListSucceededAttemptsAsync(StageName stage, int limit, CancellationToken cancellationToken) =>
+        QueryAttemptsAsync("WHERE stage = $stage AND status = 'succeeded' ORDER BY id DESC LIMIT $limit", cancellationToken,
+            ("$stage", stage.ToText()), ("$limit", limit));
+
+    /// <summary>The newest succeeded attempt of a stage in one run, or null.</summary>
+    public async Task<AttemptRecord?> LastSucceededAttemptAsync(string runId, StageName stage, CancellationToken cancellationToken)
+    {
+        var attempts = await QueryAttemptsAsync("WHERE run_id = $run AND stage = $stage AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+            cancellationToken, ("$run", runId), ("$stage", stage.ToText()));
+        return attempts.Count == 0 ? null : attempts[0];
+    }
+
+    private async Task<IReadOnlyList<AttemptRecord>> QueryAttemptsAsync(string where, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var connection = await ConnectAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, run_id, stage, attempt, status, started_at, ended_at, duration_ms, rows_in, rows_out, rows_rejected,
                    rows_excluded, counts_json, error, overrides, platform_calls
-            FROM stage_attempt WHERE run_id = $run ORDER BY id
-            """;
-        command.Parameters.AddWithValue("$run", runId);
+            FROM stage_attempt
+            """ + " " + where;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<AttemptRecord>();
         while (await reader.ReadAsync(cancellationToken))

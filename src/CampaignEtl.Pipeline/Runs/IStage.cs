@@ -15,9 +15,24 @@ public interface IStage
     Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>What a stage attempt gets: the run, its attempt number, the archive folder, and how it was asked to run.</summary>
+/// <summary>
+/// What a stage attempt gets: the run, its attempt number, the archive folder, how it was asked to run,
+/// and read access to the journal and the archive (a refill reads the run's archived export files).
+/// </summary>
 public sealed record StageContext(RunIdentity Run, int Attempt, ArchiveAttempt? Archive, bool DryRun)
 {
+    public RunOverrides Overrides { get; init; } = RunOverrides.None;
+
+    /// <summary>The run journal (in a dry run: to read only).</summary>
+    public RunJournal? Journal { get; init; }
+
+    /// <summary>The archive's root layout, to find files of earlier attempts.</summary>
+    public ArchiveLayout? ArchiveRoot { get; init; }
+
+    public RunJournal RequireJournal() => Journal ?? throw new InvalidOperationException("This stage needs the run journal.");
+
+    public ArchiveLayout RequireArchiveRoot() => ArchiveRoot ?? throw new InvalidOperationException("This stage needs the archive layout.");
+
     /// <summary>The archive folder; absent only in a dry run, which writes nothing.</summary>
     public ArchiveAttempt RequireArchive() => Archive ?? throw new InvalidOperationException("A dry run has no archive.");
 }

@@ -27,4 +27,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1006, EventName = "ArchivePurged", Level = LogLevel.Information,
         Message = "Retention purged {Manifests} stage attempts with a business date before {PurgedBefore}")]
     public static partial void Purged(ILogger logger, int manifests, string purgedBefore);
+
+    [LoggerMessage(EventId = 1007, EventName = "ExportBeforeSuppress", Level = LogLevel.Warning,
+        Message = "Dry run of export in run {RunId} without a succeeded suppress: a real run would refuse it unless --without-suppress is given")]
+    public static partial void ExportBeforeSuppress(ILogger logger, string runId);
 }

@@ -40,6 +40,7 @@ public sealed class PipelineRunner(
         }
 
         await PreflightAsync(wanted, cancellationToken);
+        await CheckOrderAsync(wanted, request, journal, cancellationToken);
         var run = await ResolveRunAsync(request, journal, cancellationToken);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.RunId, ["BusinessDate"] = run.BusinessDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) });
         var archive = new ArchiveStore(new ArchiveLayout(data.ArchiveFolder), journal, timeProvider);
@@ -62,7 +63,7 @@ public sealed class PipelineRunner(
 
             foreach (var stage in wanted)
             {
-                var outcome = await RunStageAsync(_stages[stage], run, request.DryRun, journal, archive, cancellationToken);
+                var outcome = await RunStageAsync(_stages[stage], run, request, journal, archive, cancellationToken);
                 outcomes.Add(outcome);
                 if (outcome.Status != StageStatus.Succeeded)
                 {
@@ -153,9 +154,44 @@ public sealed class PipelineRunner(
             DateTimeOffset.Parse(record.CreatedAt, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private async Task<StageOutcome> RunStageAsync(
-        IStage stage, RunIdentity run, bool dryRun, RunJournal journal, ArchiveStore archive, CancellationToken cancellationToken)
+    /// <summary>
+    /// Export must not run before the run's suppress has succeeded: a person who unsubscribed or bounced
+    /// tonight would otherwise be exported and re-added to the list. Checked before anything runs: a
+    /// request that runs suppress first is fine (a failed suppress stops the run before export); an
+    /// export alone needs a succeeded suppress of the same run. <c>--without-suppress</c> overrides it,
+    /// recorded in the journal on the export attempt. A dry run only warns: it changes nothing.
+    /// </summary>
+    private async Task CheckOrderAsync(IReadOnlyList<StageName> wanted, RunRequest request, RunJournal journal, CancellationToken cancellationToken)
     {
+        if (!wanted.Contains(StageName.Export) || wanted.Contains(StageName.Suppress) ||
+            !_stages.ContainsKey(StageName.Suppress) || request.Overrides.WithoutSuppress)
+        {
+            return;
+        }
+
+        if (request.RunId is { } runId && await journal.LastSucceededAttemptAsync(runId, StageName.Suppress, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        if (request.DryRun)
+        {
+            Log.ExportBeforeSuppress(logger, request.RunId ?? "(new run)");
+            return;
+        }
+
+        var hint = request.RunId is { } id
+            ? $"run 'run --run-id {id} --stage suppress' first"
+            : "run suppress first (a plain 'run' does)";
+        throw new StageOrderException(
+            $"export refused: suppress has not succeeded in {(request.RunId is null ? "this new run" : "run " + request.RunId)}, so the latest bounces and unsubscribes may not be in the CRM; " +
+            $"{hint}, or pass {RunOverrides.WithoutSuppressFlag} to export anyway (recorded in the journal)");
+    }
+
+    private async Task<StageOutcome> RunStageAsync(
+        IStage stage, RunIdentity run, RunRequest request, RunJournal journal, ArchiveStore archive, CancellationToken cancellationToken)
+    {
+        var dryRun = request.DryRun;
         var stageText = stage.Name.ToText();
         var started = timeProvider.GetTimestamp();
         var startedAt = timeProvider.GetUtcNow();
@@ -164,7 +200,7 @@ public sealed class PipelineRunner(
         ArchiveAttempt? folder = null;
         if (!dryRun)
         {
-            (attemptId, attempt) = await journal.StartAttemptAsync(run.RunId, stage.Name, startedAt, null, cancellationToken);
+            (attemptId, attempt) = await journal.StartAttemptAsync(run.RunId, stage.Name, startedAt, request.Overrides.ForStage(stage.Name), cancellationToken);
             folder = archive.OpenAttempt(run, stage.Name, attempt, attemptId);
         }
 
@@ -174,7 +210,13 @@ public sealed class PipelineRunner(
         string? error = null;
         try
         {
-            counts = await stage.RunAsync(new StageContext(run, attempt, folder, dryRun), cancellationToken);
+            var context = new StageContext(run, attempt, folder, dryRun)
+            {
+                Overrides = request.Overrides,
+                Journal = journal,
+                ArchiveRoot = archive.Layout,
+            };
+            counts = await stage.RunAsync(context, cancellationToken);
             status = StageStatus.Succeeded;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

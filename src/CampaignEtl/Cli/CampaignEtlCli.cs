@@ -45,8 +45,10 @@ internal static class CampaignEtlCli
         var from = new Option<string?>("--from") { Description = "Run this stage and every later one" };
         from.AcceptOnlyFromAmong([.. StageNames.InOrder.Select(s => s.ToText())]);
         var runId = RunIdOption("Re-run stages of this existing run (a new attempt each, using that run's own inputs)");
-        var dryRun = new Option<bool>("--dry-run") { Description = "Compute and print, write nothing (no journal, no archive, no platform calls)" };
-        var command = new Command("run", "Run the nightly job once, or re-run stages of an earlier run") { stage, from, runId, dryRun };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Compute and print, change nothing (no journal, archive, CRM or platform changes; the platform is only read)" };
+        var allowShrink = new Option<bool>(RunOverrides.AllowShrinkFlag) { Description = "Refill a list even when its export is empty or shrank more than Refill:MaxShrinkShare (recorded in the journal)" };
+        var withoutSuppress = new Option<bool>(RunOverrides.WithoutSuppressFlag) { Description = "Export even though suppress has not succeeded in this run (recorded in the journal)" };
+        var command = new Command("run", "Run the nightly job once, or re-run stages of an earlier run") { stage, from, runId, dryRun, allowShrink, withoutSuppress };
         command.Validators.Add(result =>
         {
             if (result.GetValue(stage) is { Length: > 0 } && result.GetValue(from) is not null)
@@ -61,7 +63,10 @@ internal static class CampaignEtlCli
                 parse.GetValue(from) is { } f ? StageNames.Parse(f) : null,
                 parse.GetValue(runId),
                 parse.GetValue(dryRun),
-                RunTrigger.Manual);
+                RunTrigger.Manual)
+            {
+                Overrides = new RunOverrides(parse.GetValue(allowShrink), parse.GetValue(withoutSuppress)),
+            };
             return VerbHost.RunAsync(parse.GetValue(config), validateEverythingOnStart: true,
                 (services, ct) => RunCommand.ExecuteAsync(services, request, ct), token);
         });

@@ -16,4 +16,7 @@ public static class ExitCodes
 
     /// <summary><c>audit verify</c> found archived files or manifests changed, removed or added.</summary>
     public const int AuditFindings = 4;
+
+    /// <summary>A stage was refused because an earlier stage of its run has not succeeded (export before suppress); nothing was run.</summary>
+    public const int OrderRefused = 5;
 }

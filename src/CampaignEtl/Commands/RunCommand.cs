@@ -24,6 +24,11 @@ internal static class RunCommand
             await Console.Error.WriteLineAsync("error: " + ex.Message);
             return ExitCodes.StageFailed;
         }
+        catch (StageOrderException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return ExitCodes.OrderRefused;
+        }
         catch (RunLockedException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message + "; nothing was run");
