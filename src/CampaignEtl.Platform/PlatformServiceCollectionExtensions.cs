@@ -25,7 +25,7 @@ public static class PlatformServiceCollectionExtensions
 }
 
 /// <summary>Shares one WCF channel factory (connection pool) between the runs of a process.</summary>
-internal sealed class PlatformClientFactory(IOptions<PlatformOptions> options, TimeProvider time, ILoggerFactory loggers) : IPlatformClientFactory, IDisposable
+public sealed class PlatformClientFactory(IOptions<PlatformOptions> options, TimeProvider time, ILoggerFactory loggers) : IPlatformClientFactory, IDisposable
 {
     private readonly Lazy<WcfSoapTransport> transport = new(() => new WcfSoapTransport(options.Value));
 

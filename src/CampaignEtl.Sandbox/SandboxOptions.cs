@@ -26,6 +26,13 @@ public sealed class SandboxOptions
 {
     public const string Section = "Sandbox";
 
+    /// <summary>
+    /// True: <c>run</c> and <c>worker</c> start this sandbox in-process on 127.0.0.1 and use it as the
+    /// platform instead of <c>Platform:Endpoint</c> and its credentials (the demo; the recipient lists of
+    /// <c>Export:RecipientLists</c> are created in it). False for a real platform. Default false.
+    /// </summary>
+    public bool Embedded { get; set; }
+
     /// <summary>The client (mandator) id that <c>login</c> accepts. Default 1000.</summary>
     public long MandatorId { get; set; } = 1000;
 

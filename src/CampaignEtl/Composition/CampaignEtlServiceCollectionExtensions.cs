@@ -4,6 +4,8 @@ using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Export;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Pipeline.Runs;
+using CampaignEtl.Platform;
+using CampaignEtl.Sandbox;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,7 +19,7 @@ public static class CampaignEtlServiceCollectionExtensions
     /// The one composition method: options (validated; with <paramref name="validateEverythingOnStart"/>
     /// all of them before anything runs), time, the CRM, the stages and the runner.
     /// </summary>
-    public static IServiceCollection AddCampaignEtl(this IServiceCollection services, bool validateEverythingOnStart)
+    public static IServiceCollection AddCampaignEtl(this IServiceCollection services, IConfiguration configuration, bool validateEverythingOnStart)
     {
         services.TryAddSingleton(TimeProvider.System);
 
@@ -26,6 +28,7 @@ public static class CampaignEtlServiceCollectionExtensions
         AddValidated<ScheduleOptions, ScheduleOptionsValidator>(services, ScheduleOptions.Section, validateEverythingOnStart);
         AddValidated<ArchiveOptions, ArchiveOptionsValidator>(services, ArchiveOptions.Section, validateEverythingOnStart);
         AddValidated<ExportOptions, ExportOptionsValidator>(services, ExportOptions.Section, validateEverythingOnStart);
+        AddPlatform(services, configuration, validateEverythingOnStart);
 
         services.AddSingleton(sp =>
         {
@@ -37,6 +40,50 @@ public static class CampaignEtlServiceCollectionExtensions
         services.AddSingleton<IStage, ExportStage>();
         services.AddSingleton<PipelineRunner>();
         return services;
+    }
+
+    /// <summary>
+    /// The platform client: the configured <c>Platform</c> endpoint, or with <c>Sandbox:Embedded</c> the
+    /// in-process sandbox (the demo), whose credentials then stand in for the Platform section's. The
+    /// sandbox starts only for the verbs that run stages (those that validate everything on start).
+    /// </summary>
+    private static void AddPlatform(IServiceCollection services, IConfiguration configuration, bool runsStages)
+    {
+        AddValidated<PlatformOptions, PlatformOptionsValidator>(services, PlatformOptions.Section, runsStages);
+        services.AddSingleton<PlatformClientFactory>();
+        var sandbox = SandboxSection(configuration);
+        if (sandbox is not { Embedded: true })
+        {
+            services.AddSingleton<IPlatformClientFactory>(sp => sp.GetRequiredService<PlatformClientFactory>());
+            return;
+        }
+
+        services.PostConfigure<PlatformOptions>(platform =>
+        {
+            platform.Endpoint = "http://127.0.0.1/";
+            platform.MandatorId = sandbox.MandatorId;
+            platform.User = sandbox.User;
+            platform.Password = sandbox.Password;
+        });
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedSandbox>(sp, sandbox));
+        services.AddSingleton<IPlatformClientFactory>(sp => sp.GetRequiredService<EmbeddedSandbox>());
+        if (runsStages)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSandbox>());
+        }
+    }
+
+    private static SandboxOptions? SandboxSection(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(SandboxOptions.Section).Get<SandboxOptions>();
+        }
+        catch (InvalidOperationException)
+        {
+            // A malformed Sandbox section is reported by the configuration shape check.
+            return null;
+        }
     }
 
     private static void AddValidated<TOptions, TValidator>(IServiceCollection services, string section, bool validateOnStart)

@@ -3,6 +3,8 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Platform;
+using CampaignEtl.Sandbox;
 using Microsoft.Extensions.Configuration;
 
 namespace CampaignEtl.Composition;
@@ -24,6 +26,8 @@ internal static class ConfigurationShape
         (ScheduleOptions.Section, typeof(ScheduleOptions)),
         (ArchiveOptions.Section, typeof(ArchiveOptions)),
         (ExportOptions.Section, typeof(ExportOptions)),
+        (PlatformOptions.Section, typeof(PlatformOptions)),
+        (SandboxOptions.Section, typeof(SandboxOptions)),
     ];
 
     /// <summary>

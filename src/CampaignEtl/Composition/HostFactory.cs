@@ -56,7 +56,7 @@ public static class HostFactory
                 .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}")
                 .WriteTo.File(Path.Combine(Path.GetFullPath(logFolder), "logs", "campaignetl-.log"), rollingInterval: RollingInterval.Day, retainedFileCountLimit: 60);
         });
-        builder.Services.AddCampaignEtl(validateEverythingOnStart);
+        builder.Services.AddCampaignEtl(builder.Configuration, validateEverythingOnStart);
         return builder;
     }
 }
