@@ -265,7 +265,7 @@ public sealed class PipelineRunner(
         var statusText = status.ToText();
         var seconds = duration.TotalSeconds;
         Log.StageEnded(logger, stageText, attempt, statusText, counts.RowsIn, counts.RowsOut, counts.RowsRejected, counts.RowsExcluded, seconds);
-        return new StageOutcome(stage.Name, attempt, status, counts, duration, error);
+        return new StageOutcome(stage.Name, attempt, status, counts, duration, error) { Overrides = request.Overrides.ForStage(stage.Name) };
     }
 
     private static string OneLine(Exception ex)

@@ -23,6 +23,11 @@ internal static class RunSummaryWriter
                 output.WriteLine("  error: " + stage.Error);
             }
 
+            if (stage.Overrides is not null)
+            {
+                output.WriteLine("  override: " + stage.Overrides + " (recorded in the journal)");
+            }
+
             foreach (var (key, value) in stage.Counts.Details.Where(d => d.Value != 0))
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-60} {value,10:N0}"));

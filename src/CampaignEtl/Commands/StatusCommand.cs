@@ -60,6 +60,11 @@ internal static class StatusCommand
                 var files = await journal.ListFilesAsync(a.Id, cancellationToken);
                 var seconds = a.DurationMs is { } ms ? (ms / 1000.0).ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
                 text.WriteLine($"  {a.Stage.ToText(),-9} {a.Attempt,7} {a.Status.ToText(),-11} {a.RowsIn,10:N0} {a.RowsOut,10:N0} {a.RowsRejected,9:N0} {a.RowsExcluded,9:N0} {a.PlatformCalls,7:N0} {seconds,10}  {files.Count,5}  {a.Error}");
+                if (a.Overrides is not null)
+                {
+                    text.WriteLine($"  {"",-9} {"",7} override: {a.Overrides}");
+                }
+
                 attemptViews.Add(new
                 {
                     stage = a.Stage.ToText(),
