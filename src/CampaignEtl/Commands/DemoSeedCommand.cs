@@ -1,4 +1,5 @@
 using CampaignEtl.Cli;
+using CampaignEtl.Composition;
 using CampaignEtl.Crm.Demo;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Options;
@@ -8,7 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace CampaignEtl.Commands;
 
-/// <summary><c>demo seed</c>: (re)creates the demo CRM, under the run lock so no run reads it half-built.</summary>
+/// <summary>
+/// <c>demo seed</c>: (re)creates the demo CRM, under the run lock so no run reads it half-built; with
+/// <c>Sandbox:Embedded</c> also a fresh demo platform holding tonight's events for some of its people.
+/// </summary>
 internal static class DemoSeedCommand
 {
     public static async Task<int> ExecuteAsync(IServiceProvider services, int contacts, int seed, bool ifAbsent, CancellationToken cancellationToken)
@@ -29,6 +33,13 @@ internal static class DemoSeedCommand
                 $"({summary.ConvertedLeads} converted), {summary.Accounts} accounts, {summary.Consents} consents, " +
                 $"{summary.MarketingListMembers} list members, {summary.Bounced} bounced, {summary.OptedOut} opted out, " +
                 $"{summary.InvalidEmails} missing or invalid emails, {summary.DuplicateEmails} duplicate emails, {summary.Campaigns} campaigns.");
+            if (services.GetService<EmbeddedSandbox>() is { } sandbox)
+            {
+                var platform = await sandbox.SeedDemoAsync(database, cancellationToken);
+                Console.Out.WriteLine($"Demo platform (embedded sandbox) reset at {platform.DatabasePath}: {platform.Unsubscribes} unsubscribes, " +
+                    $"{platform.Outbounces} addresses over the bounce limit and {platform.Blocklisted} blocklisted addresses the CRM does not know yet.");
+            }
+
             return ExitCodes.Success;
         }
         catch (RunLockedException ex)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
@@ -70,6 +72,77 @@ internal sealed class EmbeddedSandbox(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// A fresh demo platform for a fresh demo CRM: the old sandbox state is deleted, and some people of
+    /// the first recipient list's opt-in get what a night on the real platform brings: unsubscribes
+    /// (client-wide and from the list), addresses over the bounce limit, blocklisted addresses. The
+    /// first run's suppress imports the first two; the refill feeds the blocklist back.
+    /// </summary>
+    public async Task<DemoPlatformSummary> SeedDemoAsync(CrmDatabase crm, CancellationToken cancellationToken)
+    {
+        var root = Path.Combine(Path.GetFullPath(dataOptions.Value.Folder), "sandbox");
+        var databasePath = sandboxOptions.DatabasePath ?? Path.Combine(root, "sandbox.db");
+        foreach (var file in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" }.Where(File.Exists))
+        {
+            File.Delete(file);
+        }
+
+        await StartAsync(cancellationToken);
+        var state = _platform!.State;
+        var list = exportOptions.Value.RecipientLists.FirstOrDefault();
+        var people = list?.OptInId is { } optIn ? await ConsentedPeopleAsync(crm, optIn, 12, cancellationToken) : [];
+        var unsubscribes = 0;
+        var outbounces = 0;
+        var blocklisted = 0;
+        for (var i = 0; i < people.Count; i++)
+        {
+            var (id, email) = people[i];
+            switch (i % 6)
+            {
+                case 0 or 1:
+                    await state.AddUnsubscribeAsync(id, null, cancellationToken);
+                    unsubscribes++;
+                    break;
+                case 2:
+                    await state.AddUnsubscribeAsync(id, list!.ListId, cancellationToken);
+                    unsubscribes++;
+                    break;
+                case 3:
+                    await state.SetBounceCountAsync(email, BounceCategory.Hard, sandboxOptions.HardBounceThreshold, cancellationToken);
+                    outbounces++;
+                    break;
+                default:
+                    await state.AddBlocklistEntryAsync(email, "demo: spam complaint", cancellationToken);
+                    blocklisted++;
+                    break;
+            }
+        }
+
+        return new DemoPlatformSummary(databasePath, unsubscribes, outbounces, blocklisted);
+    }
+
+    private static async Task<List<(string Id, string Email)>> ConsentedPeopleAsync(CrmDatabase crm, long optInId, int count, CancellationToken cancellationToken)
+    {
+        await using var connection = await crm.OpenAsync(readOnly: true, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, email FROM person
+            WHERE entity_type = 'contact' AND instr(opt_ins_granted, $optIn) > 0 AND has_opted_out_of_email = 0
+              AND email_bounced_at IS NULL AND email LIKE '%_@_%._%'
+            ORDER BY id LIMIT $count
+            """;
+        command.Parameters.AddWithValue("$optIn", string.Create(CultureInfo.InvariantCulture, $",{optInId},"));
+        command.Parameters.AddWithValue("$count", count);
+        var people = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            people.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return people;
+    }
+
     public IPlatformClient Create() =>
         (_clients ?? throw new InvalidOperationException("The embedded sandbox platform has not been started.")).Create();
 
@@ -106,6 +179,9 @@ internal sealed class EmbeddedSandbox(
         BlocklistEntries = [.. source.BlocklistEntries],
     };
 }
+
+/// <summary>What <c>demo seed</c> put on the embedded platform.</summary>
+internal sealed record DemoPlatformSummary(string DatabasePath, int Unsubscribes, int Outbounces, int Blocklisted);
 
 internal static partial class Log
 {
