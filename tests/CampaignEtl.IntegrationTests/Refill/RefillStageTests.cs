@@ -263,14 +263,16 @@ public sealed class RefillStageTests
     public async Task Rerun_TenPercentFaultsAndFiftyCallSessions_ConvergesToTheExpectedLists()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var harness = await RefillHarness.StartAsync(new SandboxOptions { FaultRate = 0.1, SessionLifetimeCalls = 50, FaultSeed = 11 }, contacts: 600, ct: ct);
-        harness.Refill.BatchSize = 20;
+        await using var harness = await RefillHarness.StartAsync(new SandboxOptions { FaultRate = 0.1, SessionLifetimeCalls = 50, FaultSeed = 11 }, contacts: 1500, ct: ct);
+        harness.Refill.BatchSize = 10;
+        // One retry only, so that some attempts do fail and the re-runs have something to converge from.
+        harness.PlatformOptions.Retry.Attempts = 2;
 
         var outcome = await harness.RunExportAndRefillAsync(ct);
         var runId = outcome.Run.RunId;
         var attempts = 1;
         var last = outcome.Stages[^1];
-        while (last.Status != StageStatus.Succeeded && attempts < 10)
+        while (last.Status != StageStatus.Succeeded && attempts < 25)
         {
             last = (await harness.RerunRefillAsync(runId, ct)).Stages.ShouldHaveSingleItem();
             attempts++;
