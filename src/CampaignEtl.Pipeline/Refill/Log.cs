@@ -19,4 +19,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 6004, EventName = "RefillCrmFeedback", Level = LogLevel.Information,
         Message = "Recipient list {ListName}: platform feedback to the CRM: {Changed} changed, {Unchanged} already known, {UnknownPeople} unknown people")]
     public static partial void Feedback(ILogger logger, string listName, long changed, long unchanged, long unknownPeople);
+
+    [LoggerMessage(EventId = 6005, EventName = "RefillDryRunWithoutExport", Level = LogLevel.Information,
+        Message = "Dry run of refill: run {RunId} has no archived export yet, so there is nothing to compare; after a real export, 'run --run-id {RunId} --stage refill --dry-run' shows the changes per list")]
+    public static partial void DryRunWithoutExport(ILogger logger, string runId);
 }

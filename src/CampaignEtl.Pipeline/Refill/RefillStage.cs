@@ -47,6 +47,15 @@ public sealed class RefillStage(
 
     public async Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
+        if (context.DryRun && await context.RequireJournal().LastSucceededAttemptAsync(context.Run.RunId, StageName.Export, cancellationToken) is null)
+        {
+            // A dry run of a whole new run: its export wrote nothing, so there is no file to compare yet.
+            Log.DryRunWithoutExport(logger, context.Run.RunId);
+            var nothing = new StageCounts();
+            nothing.Add("dry-run:no-archived-export", 1);
+            return nothing;
+        }
+
         var inputs = await FindInputsAsync(context, cancellationToken);
         var counts = new StageCounts();
         CheckShrinkGuard(context, inputs, counts);
