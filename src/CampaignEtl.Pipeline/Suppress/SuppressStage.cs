@@ -64,6 +64,7 @@ public sealed class SuppressStage(
         await using var ambiguitiesFile = archive?.CreateFile("ambiguities_suppress_" + suffix, "ambiguities", "internal", new FileCounterpart("crm"));
         var rejects = CsvWriter.Create(rejectsFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
         var ambiguities = CsvWriter.Create(ambiguitiesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
+        long ambiguous;
         await using (rejects)
         await using (ambiguities)
         {
@@ -119,15 +120,18 @@ public sealed class SuppressStage(
 
             await rejects.FlushAsync(cancellationToken);
             await ambiguities.FlushAsync(cancellationToken);
-            if (rejectsFile is not null && ambiguitiesFile is not null)
-            {
-                await rejectsFile.CommitAsync(counts.RowsRejected, cancellationToken);
-                await ambiguitiesFile.CommitAsync(run.Ambiguous, cancellationToken);
-            }
-
             Log.Applied(logger, run.Applied, run.AlreadyApplied, counts.RowsRejected, run.Ambiguous);
-            return counts;
+            ambiguous = run.Ambiguous;
         }
+
+        // After the CSV writers are gone: a committed file is closed, and disposing a writer flushes into it.
+        if (rejectsFile is not null && ambiguitiesFile is not null)
+        {
+            await rejectsFile.CommitAsync(counts.RowsRejected, cancellationToken);
+            await ambiguitiesFile.CommitAsync(ambiguous, cancellationToken);
+        }
+
+        return counts;
     }
 
     // ------------------------------------------------------------------ sources
