@@ -120,6 +120,21 @@ public sealed class SuppressDropTests
         h.Rejects().ShouldHaveSingleItem()[5].ShouldBe("unknown-recipient");
     }
 
+    [Fact]
+    public async Task Run_SameEventTwiceInAFile_SecondIsExcludedAsDuplicate()
+    {
+        await using var h = await DropAsync("outbounces_header-only.csv", "unsubscribes_duplicates.csv");
+        h.Workspace.MaxRejectRate = 1;
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Succeeded, stage.Error);
+        stage.Counts.IsBalanced.ShouldBeTrue();
+        (stage.Counts.RowsIn, stage.Counts.RowsExcluded, stage.Counts.RowsRejected).ShouldBe((3L, 1L, 2L));
+        stage.Counts.Details["excluded:duplicate"].ShouldBe(1);
+        ExportFile.Read(ExportFile.Single(h.Workspace, $"unsubscriptions_{h.RunId}_*.csv")).Rows.Count.ShouldBe(2);
+    }
+
     /// <summary>A harness whose drop folder holds the two scenario files under the platform's names.</summary>
     private static async Task<SuppressHarness> DropAsync(string outbounces, string unsubscribes)
     {
