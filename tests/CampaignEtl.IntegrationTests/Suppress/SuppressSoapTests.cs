@@ -97,6 +97,24 @@ public sealed class SuppressSoapTests
     }
 
     [Fact]
+    public async Task Run_UnsubscribeOfConvertedLead_AppliesToItsContact()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await SuppressHarness.StartAsync(200, ct);
+        var contact = (await h.PeopleAsync(0, 1))[0];
+        var lead = await h.ValueAsync("SELECT id FROM person WHERE entity_type = 'lead' AND is_converted = 0 AND has_opted_out_of_email = 0 ORDER BY id LIMIT 1");
+        await h.Workspace.ExecuteCrmAsync("UPDATE person SET is_converted = 1, converted_contact_id = $c WHERE id = $id", ("$c", contact.Id), ("$id", lead));
+        await h.Sandbox.State.AddUnsubscribeAsync(lead, null, ct);
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Succeeded, stage.Error);
+        stage.Counts.RowsOut.ShouldBe(1);
+        (await h.ValueAsync($"SELECT has_opted_out_of_email FROM person WHERE id = '{contact.Id}'")).ShouldBe("1");
+        (await h.ValueAsync($"SELECT has_opted_out_of_email FROM person WHERE id = '{lead}'")).ShouldBe("0");
+    }
+
+    [Fact]
     public async Task Run_DryRun_ReportsCountsAndChangesAndWritesNothing()
     {
         var ct = TestContext.Current.CancellationToken;
