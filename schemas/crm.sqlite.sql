@@ -295,3 +295,25 @@ CREATE TABLE IF NOT EXISTS change_lineage (
     archive_file  TEXT NOT NULL,
     line          INTEGER
 );
+
+-- Suppression events (bounces, outbounces, unsubscribes from the platform) already applied, one row
+-- per event: the key hashes kind, recipient id, address, list and event time, so an event read again
+-- (overlapping windows, a re-run, a full export file) changes nothing.
+CREATE TABLE IF NOT EXISTS suppression_event (
+    event_key     TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'outbounce', 'unsubscribe')),
+    occurred_at   TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    archive_file  TEXT NOT NULL,
+    line          INTEGER,
+    applied_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- How far a platform read got (e.g. the end of the last applied suppress window), written in the
+-- transaction that applies what was read, so a failed run does not move it.
+CREATE TABLE IF NOT EXISTS sync_watermark (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) WITHOUT ROWID;

@@ -46,6 +46,15 @@ public sealed class CrmDatabase
             }
 
             await CheckSchemaAsync(connection, cancellationToken);
+            if (!readOnly)
+            {
+                // Tables added to schema version 2 later (suppression ledger, watermarks) come to an
+                // existing database here: the script is all IF NOT EXISTS, so this is a no-op once present.
+                await using var ensure = connection.CreateCommand();
+                ensure.CommandText = LoadSchemaScript();
+                await ensure.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             return connection;
         }
         catch (SqliteException ex)

@@ -1,0 +1,12 @@
+namespace CampaignEtl.Pipeline.Suppress;
+
+/// <summary>Columns of the suppress stage's result files (schemas/bounces.csv-metadata.json, unsubscriptions.csv-metadata.json).</summary>
+public static class SuppressColumns
+{
+    public static readonly string[] Bounces = ["recipient-id", "email", "kind", "occurred-at", "reason", "mailing-id", "source"];
+
+    public static readonly string[] Unsubscriptions = ["recipient-id", "email", "list-id", "occurred-at", "mailing-id", "source"];
+
+    /// <summary>Addresses that matched several CRM people: the event was applied to all of them.</summary>
+    public static readonly string[] Ambiguities = ["source", "row", "kind", "records", "person-ids"];
+}

@@ -1,0 +1,507 @@
+using System.Globalization;
+using CampaignEtl.Crm.Store;
+using CampaignEtl.Crm.Suppression;
+using CampaignEtl.Pipeline.Archive;
+using CampaignEtl.Pipeline.Csv;
+using CampaignEtl.Pipeline.Export;
+using CampaignEtl.Pipeline.Journal;
+using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Pipeline.Runs;
+using CampaignEtl.Platform;
+using CsvHelper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEtl.Pipeline.Suppress;
+
+/// <summary>
+/// Stage 1: the platform's bounces, outbounces and unsubscribes (SOAP closed-loop reads over a window that
+/// overlaps the last one, or the newest scheduled export files of the drop) de-duplicated into two archived
+/// result files, bounces and unsubscriptions, which are then read back and applied to the CRM in batches,
+/// one transaction each (see <see cref="SuppressionWriter"/> for the matching rule). Rows read = events +
+/// rejected + duplicates for every source, and events = applied + rejected + already applied, checked.
+/// </summary>
+public sealed class SuppressStage(
+    IOptions<SuppressOptions> options,
+    IOptions<ExportOptions> exportOptions,
+    IOptions<RunOptions> runOptions,
+    IOptions<DataOptions> dataOptions,
+    CrmDatabase crm,
+    IPlatformClientFactory platform,
+    TimeProvider time,
+    ILogger<SuppressStage> logger) : IStage
+{
+    /// <summary>The end of the last applied SOAP window, in the CRM's sync_watermark table.</summary>
+    public const string WatermarkName = "suppress:soap:until";
+
+    private const string PlatformOutbounces = "outbounces";
+    private const string PlatformUnsubscribes = "unsubscribes";
+    private static readonly FileCounterpart Platform = new("optimizely-campaign");
+
+    private readonly SuppressOptions _options = options.Value;
+
+    public StageName Name => StageName.Suppress;
+
+    public Task<IReadOnlyList<string>> ValidateAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if (_options.Source == SuppressOptions.SourceDrop && !Directory.Exists(_options.DropFolder))
+        {
+            problems.Add($"Suppress:DropFolder = '{_options.DropFolder}': the folder does not exist");
+        }
+
+        return Task.FromResult<IReadOnlyList<string>>(problems);
+    }
+
+    public async Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var counts = new StageCounts();
+        var runId = context.Run.RunId;
+        var suffix = string.Create(CultureInfo.InvariantCulture, $"{runId}_attempt-{context.Attempt}.csv");
+        var archive = context.DryRun ? null : context.RequireArchive();
+        await using var rejectsFile = archive?.CreateFile("rejects_suppress_" + suffix, "rejects", "internal", new FileCounterpart("crm"));
+        await using var ambiguitiesFile = archive?.CreateFile("ambiguities_suppress_" + suffix, "ambiguities", "internal", new FileCounterpart("crm"));
+        var rejects = CsvWriter.Create(rejectsFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
+        var ambiguities = CsvWriter.Create(ambiguitiesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
+        long ambiguous;
+        await using (rejects)
+        await using (ambiguities)
+        {
+            rejects.WriteHeader(ExportColumns.Rejects);
+            ambiguities.WriteHeader(SuppressColumns.Ambiguities);
+            var run = new RunState(context, counts, rejects, ambiguities);
+
+            await using (var staging = await EventStaging.CreateAsync(dataOptions.Value.TempFolder, cancellationToken))
+            {
+                run.Staging = staging;
+                if (_options.Source == SuppressOptions.SourceDrop)
+                {
+                    await ReadDropAsync(run, cancellationToken);
+                }
+                else
+                {
+                    await using var client = platform.Create();
+                    try
+                    {
+                        await ReadSoapAsync(run, client, cancellationToken);
+                        run.SoftBounceThreshold = _options.SoftBounceThreshold
+                            ?? await client.Responses.GetBounceCounterThresholdAsync("softbounce", cancellationToken);
+                    }
+                    finally
+                    {
+                        counts.PlatformCalls = client.Calls.Total;
+                    }
+                }
+
+                if (archive is null)
+                {
+                    await ApplyAsync(run, FromStaging(staging, cancellationToken), cancellationToken);
+                }
+                else
+                {
+                    await using var bounces = await WriteResultAsync(run, archive, "bounces_" + suffix, "bounces", unsubscribes: false, cancellationToken);
+                    await using var unsubscriptions = await WriteResultAsync(run, archive, "unsubscriptions_" + suffix, "unsubscriptions", unsubscribes: true, cancellationToken);
+                    await ApplyAsync(run, ReadResultsAsync(archive.Layout, [bounces, unsubscriptions], cancellationToken), cancellationToken);
+                }
+            }
+
+            if (!counts.IsBalanced || run.Events != run.Applied + run.ApplyRejected + run.AlreadyApplied)
+            {
+                throw StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
+                    $"suppress: read {counts.RowsIn} <> applied {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}; events {run.Events}"));
+            }
+
+            var maxRate = runOptions.Value.MaxRejectRate;
+            if (counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
+            {
+                throw StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
+            }
+
+            await rejects.FlushAsync(cancellationToken);
+            await ambiguities.FlushAsync(cancellationToken);
+            Log.Applied(logger, run.Applied, run.AlreadyApplied, counts.RowsRejected, run.Ambiguous);
+            ambiguous = run.Ambiguous;
+        }
+
+        // After the CSV writers are gone: a committed file is closed, and disposing a writer flushes into it.
+        if (rejectsFile is not null && ambiguitiesFile is not null)
+        {
+            await rejectsFile.CommitAsync(counts.RowsRejected, cancellationToken);
+            await ambiguitiesFile.CommitAsync(ambiguous, cancellationToken);
+        }
+
+        return counts;
+    }
+
+    // ------------------------------------------------------------------ sources
+
+    private async Task ReadSoapAsync(RunState run, IPlatformClient client, CancellationToken ct)
+    {
+        var until = await client.ClosedLoop.GetCurrentTimeAsync(ct);
+        var last = await SuppressionWriter.ReadWatermarkAsync(crm, WatermarkName, ct);
+        var since = last is not null && SuppressRows.TryIso(last, out var lastUntil)
+            ? lastUntil - _options.WindowOverlap
+            : until - _options.InitialLookback;
+        Log.Window(logger, since, until, last is null);
+        run.Watermark = (WatermarkName, CrmTime.Format(until));
+
+        var closedLoop = client.ClosedLoop;
+        await ReadOperationAsync(run, SuppressRows.GetOutBounces, closedLoop.GetOutBouncesAsync(since, until, ct), SuppressRows.OutBounce, ct);
+        await ReadOperationAsync(run, SuppressRows.GetResponses, closedLoop.GetResponsesAsync(since, until, ct), SuppressRows.Response, ct);
+        await ReadOperationAsync(run, SuppressRows.GetUnsubscribes, closedLoop.GetUnsubscribesAsync(since, until, ct), SuppressRows.Unsubscribe, ct);
+    }
+
+    private async Task ReadOperationAsync(
+        RunState run, string operation, IAsyncEnumerable<IReadOnlyList<string?>> rows, Func<IReadOnlyList<string?>, string, ParsedRow> parse, CancellationToken ct)
+    {
+        var source = "soap:" + operation;
+        var tally = new SourceTally(source);
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            tally.Read++;
+            await TakeAsync(run, tally, parse(row, source), tally.Read, ct);
+        }
+
+        Finish(run, tally);
+    }
+
+    private async Task ReadDropAsync(RunState run, CancellationToken ct)
+    {
+        var drop = new DropFolderFiles(_options.DropFolder!);
+        await ReadDropFileAsync(run, drop, PlatformOutbounces, "platform-outbounces", SuppressRows.OutbounceColumns, SuppressRows.DropOutbounce, ct);
+        await ReadDropFileAsync(run, drop, PlatformUnsubscribes, "platform-unsubscribes", SuppressRows.UnsubscribeColumns, SuppressRows.DropUnsubscribe, ct);
+    }
+
+    /// <summary>
+    /// One drop file: copied into the archive first and the archived copy parsed, so every reject names an
+    /// archived file and line. Header-driven: required columns in any order, extra columns ignored.
+    /// </summary>
+    private async Task ReadDropFileAsync(
+        RunState run, DropFolderFiles drop, string prefix, string kind, string[] required, Func<string[], int[], string, ParsedRow> parse, CancellationToken ct)
+    {
+        var original = drop.FindNewest(prefix)
+            ?? throw new StageFailedException($"no {prefix}_<yyyyMMdd>_<seq>.csv in Suppress:DropFolder '{drop.Folder}'");
+        var name = Path.GetFileName(original);
+        string path;
+        string source;
+        if (run.Context.Archive is { } archive)
+        {
+            await using var copy = archive.CreateFile(name, kind, "inbound", Platform with { RemotePath = name });
+            await using (var input = new FileStream(original, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true))
+            {
+                await input.CopyToAsync(copy.Content, ct);
+            }
+
+            await copy.CommitAsync(null, ct);
+            source = copy.RelativePath;
+            path = archive.Layout.ToFullPath(source);
+        }
+        else
+        {
+            (path, source) = (original, name);
+        }
+
+        if (new FileInfo(path).Length == 0)
+        {
+            throw new StageFailedException($"{source}: the file is empty (0 bytes; a full export has at least its header line)");
+        }
+
+        var tally = new SourceTally(source);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+        var reader = new CsvRecordReader(stream);
+        try
+        {
+            if (!reader.TryRead(out var header) || header.Fields is null)
+            {
+                throw new StageFailedException($"{source}: line 1: the header cannot be read ({header.Error ?? "no header"})");
+            }
+
+            var index = HeaderIndex(header.Fields, required, source);
+            while (reader.TryRead(out var record))
+            {
+                ct.ThrowIfCancellationRequested();
+                tally.Read++;
+                ParsedRow parsed = record.Fields is null
+                    ? new RowProblem("*", record.Error!, record.Error == CsvRecordReader.InvalidUtf8 ? "the line is not valid UTF-8" : "a quote inside a field that is not quoted")
+                    : record.Fields.Length != header.Fields.Length
+                        ? new RowProblem("*", "field-count", string.Create(CultureInfo.InvariantCulture, $"{record.Fields.Length} fields, the header has {header.Fields.Length}"))
+                        : parse(record.Fields, index, source);
+                await TakeAsync(run, tally, parsed, record.Line, ct);
+            }
+        }
+        catch (CsvQuoteException ex)
+        {
+            throw new StageFailedException(string.Create(CultureInfo.InvariantCulture, $"{source}: line {ex.Line}: {ex.Message}"));
+        }
+
+        Finish(run, tally);
+    }
+
+    private static int[] HeaderIndex(string[] header, string[] required, string source)
+    {
+        var index = new int[required.Length];
+        for (var i = 0; i < required.Length; i++)
+        {
+            index[i] = Array.FindIndex(header, h => string.Equals(h.Trim(), required[i], StringComparison.OrdinalIgnoreCase));
+            if (index[i] < 0)
+            {
+                throw new StageFailedException($"{source}: line 1: required column '{required[i]}' is missing (expected {string.Join(",", required)})");
+            }
+        }
+
+        return index;
+    }
+
+    private static async Task TakeAsync(RunState run, SourceTally tally, ParsedRow parsed, long row, CancellationToken ct)
+    {
+        if (parsed.Event is { } e)
+        {
+            if (await run.Staging!.AddAsync(e, ct))
+            {
+                tally.Accepted++;
+            }
+            else
+            {
+                tally.Duplicates++;
+            }
+
+            return;
+        }
+
+        var problem = parsed.Problem!;
+        tally.Rejected++;
+        run.Counts.Add("rejected:" + problem.Reason, 1);
+        await WriteRejectAsync(run, tally.Source, row, problem.RecipientId, problem.Column, problem.Reason, problem.Detail, ct);
+    }
+
+    private void Finish(RunState run, SourceTally tally)
+    {
+        if (tally.Read != tally.Accepted + tally.Rejected + tally.Duplicates)
+        {
+            throw StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
+                $"{tally.Source}: read {tally.Read} <> events {tally.Accepted} + rejected {tally.Rejected} + duplicates {tally.Duplicates}"));
+        }
+
+        var counts = run.Counts;
+        counts.RowsIn += tally.Read;
+        counts.RowsRejected += tally.Rejected;
+        counts.RowsExcluded += tally.Duplicates;
+        counts.Add("read:" + tally.Source, tally.Read);
+        counts.Add("excluded:duplicate", tally.Duplicates);
+        run.Events += tally.Accepted;
+        Log.SourceRead(logger, tally.Source, tally.Read, tally.Accepted, tally.Duplicates, tally.Rejected);
+    }
+
+    // ------------------------------------------------------------------ result files
+
+    private static async Task<ArchiveFileWriter> WriteResultAsync(
+        RunState run, ArchiveAttempt archive, string name, string kind, bool unsubscribes, CancellationToken ct)
+    {
+        var file = archive.CreateFile(name, kind, "inbound", Platform);
+        try
+        {
+            long rows = 0;
+            await using (var csv = CsvWriter.Create(file.Content, CsvFormats.Writer, leaveOpen: true))
+            {
+                csv.WriteHeader(unsubscribes ? SuppressColumns.Unsubscriptions : SuppressColumns.Bounces);
+                await foreach (var e in run.Staging!.ReadAsync(unsubscribes, ct))
+                {
+                    var at = CrmTime.Format(e.OccurredAt);
+                    await csv.WriteRecordAsync(unsubscribes
+                        ? [e.RecipientId, e.Email, e.ListId?.ToString(CultureInfo.InvariantCulture) ?? string.Empty, at, e.MailingId, e.Source]
+                        : [e.RecipientId, e.Email, e.Kind.ToText(), at, e.Reason, e.MailingId, e.Source], ct);
+                    rows++;
+                }
+
+                await csv.FlushAsync(ct);
+            }
+
+            await file.CommitAsync(rows, ct);
+            return file;
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The archived result files read back, streamed: what is applied is exactly what was archived.</summary>
+    private static async IAsyncEnumerable<LocatedEvent> ReadResultsAsync(
+        ArchiveLayout layout, ArchiveFileWriter[] files, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var file in files)
+        {
+            var unsubscribes = file.Kind == "unsubscriptions";
+            await using var stream = new FileStream(layout.ToFullPath(file.RelativePath), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+            var reader = new CsvRecordReader(stream);
+            reader.TryRead(out _);
+            while (reader.TryRead(out var record))
+            {
+                ct.ThrowIfCancellationRequested();
+                yield return new LocatedEvent(ParseResult(record, unsubscribes, file.RelativePath), file.RelativePath, record.Line);
+            }
+        }
+    }
+
+    private static SuppressionEvent ParseResult(CsvRecord record, bool unsubscribes, string file)
+    {
+        var f = record.Fields;
+        var expected = unsubscribes ? SuppressColumns.Unsubscriptions.Length : SuppressColumns.Bounces.Length;
+        if (f is null || f.Length != expected || !SuppressRows.TryIso(f[3], out var at))
+        {
+            throw new StageFailedException(string.Create(CultureInfo.InvariantCulture, $"{file}: line {record.Line}: the archived result file cannot be read back"));
+        }
+
+        if (unsubscribes)
+        {
+            long? list = f[2].Length == 0 ? null : long.Parse(f[2], CultureInfo.InvariantCulture);
+            return new SuppressionEvent(SuppressionKind.Unsubscribe, f[0], f[1], list, at, string.Empty, f[4], f[5]);
+        }
+
+        if (!SuppressionKinds.TryParse(f[2], out var kind))
+        {
+            throw new StageFailedException(string.Create(CultureInfo.InvariantCulture, $"{file}: line {record.Line}: unknown kind in the archived result file"));
+        }
+
+        return new SuppressionEvent(kind, f[0], f[1], null, at, f[4], f[5], f[6]);
+    }
+
+    private static async IAsyncEnumerable<LocatedEvent> FromStaging(EventStaging staging, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var unsubscribes in new[] { false, true })
+        {
+            long line = 1;
+            await foreach (var e in staging.ReadAsync(unsubscribes, ct))
+            {
+                yield return new LocatedEvent(e, unsubscribes ? "unsubscriptions (dry run)" : "bounces (dry run)", ++line);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ apply
+
+    private async Task ApplyAsync(RunState run, IAsyncEnumerable<LocatedEvent> events, CancellationToken ct)
+    {
+        var optIns = new Dictionary<long, long>();
+        foreach (var list in exportOptions.Value.RecipientLists.Where(l => l.OptInId is not null))
+        {
+            optIns[list.ListId] = list.OptInId!.Value;
+        }
+
+        var settings = new SuppressionSettings(run.Context.Run.RunId, run.SoftBounceThreshold ?? int.MaxValue, optIns, time.GetUtcNow());
+        var commit = !run.Context.DryRun;
+        await using var writer = await SuppressionWriter.OpenAsync(crm, settings, ct);
+        var batch = new List<LocatedEvent>(_options.BatchSize);
+        await foreach (var located in events.WithCancellation(ct))
+        {
+            batch.Add(located);
+            if (batch.Count == _options.BatchSize)
+            {
+                await ApplyBatchAsync(run, writer, batch, null, commit, ct);
+                batch.Clear();
+            }
+        }
+
+        // The last batch carries the watermark: it moves only once everything read has been applied.
+        await ApplyBatchAsync(run, writer, batch, run.Watermark, commit, ct);
+        foreach (var (change, value) in writer.Changes)
+        {
+            run.Counts.Add("changed:" + change, value);
+        }
+    }
+
+    private static async Task ApplyBatchAsync(
+        RunState run, SuppressionWriter writer, List<LocatedEvent> batch, (string, string)? watermark, bool commit, CancellationToken ct)
+    {
+        var results = await writer.ApplyBatchAsync(batch, watermark, commit, ct);
+        var counts = run.Counts;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (e, file, line) = batch[i];
+            var result = results[i];
+            switch (result.Outcome)
+            {
+                case ApplyOutcome.Applied:
+                    run.Applied++;
+                    counts.RowsOut++;
+                    counts.Add("applied:" + e.Kind.ToText() + (e.Kind == SuppressionKind.Unsubscribe ? e.ListId is null ? ":client-wide" : ":list" : string.Empty), 1);
+                    if (result.AmbiguousPersonIds is { } people)
+                    {
+                        run.Ambiguous++;
+                        counts.Add("ambiguous-address", 1);
+                        await run.Ambiguities.WriteRecordAsync(
+                            [file, line.ToString(CultureInfo.InvariantCulture), e.Kind.ToText(), people.Count.ToString(CultureInfo.InvariantCulture), string.Join(' ', people)], ct);
+                    }
+
+                    break;
+                case ApplyOutcome.AlreadyApplied:
+                    run.AlreadyApplied++;
+                    counts.RowsExcluded++;
+                    counts.Add("excluded:already-applied", 1);
+                    break;
+                case ApplyOutcome.UnknownRecipient:
+                    run.ApplyRejected++;
+                    counts.RowsRejected++;
+                    counts.Add("rejected:unknown-recipient", 1);
+                    await WriteRejectAsync(run, file, line, e.RecipientId, e.RecipientId.Length > 0 ? "recipient-id" : "email", "unknown-recipient",
+                        "no CRM person with this recipient id or address", ct);
+                    break;
+                case ApplyOutcome.UnknownRecipientList:
+                    run.ApplyRejected++;
+                    counts.RowsRejected++;
+                    counts.Add("rejected:unknown-recipient-list", 1);
+                    await WriteRejectAsync(run, file, line, e.RecipientId, "list-id", "unknown-recipient-list",
+                        string.Create(CultureInfo.InvariantCulture, $"list {e.ListId} is not under Export:RecipientLists"), ct);
+                    break;
+                default:
+                    throw new InvalidOperationException("Unknown apply outcome.");
+            }
+        }
+    }
+
+    private static async Task WriteRejectAsync(RunState run, string source, long row, string recipientId, string column, string reason, string detail, CancellationToken ct) =>
+        await run.Rejects.WriteRecordAsync([source, row.ToString(CultureInfo.InvariantCulture), "recipient", recipientId, column, reason, detail], ct);
+
+    /// <summary>What one attempt carries between its steps.</summary>
+    private sealed class RunState(StageContext context, StageCounts counts, CsvWriter rejects, CsvWriter ambiguities)
+    {
+        public StageContext Context { get; } = context;
+
+        public StageCounts Counts { get; } = counts;
+
+        public CsvWriter Rejects { get; } = rejects;
+
+        public CsvWriter Ambiguities { get; } = ambiguities;
+
+        public EventStaging? Staging { get; set; }
+
+        public (string Name, string Value)? Watermark { get; set; }
+
+        public int? SoftBounceThreshold { get; set; }
+
+        public long Events { get; set; }
+
+        public long Applied { get; set; }
+
+        public long AlreadyApplied { get; set; }
+
+        public long ApplyRejected { get; set; }
+
+        public long Ambiguous { get; set; }
+    }
+
+    private sealed class SourceTally(string source)
+    {
+        public string Source { get; } = source;
+
+        public long Read { get; set; }
+
+        public long Accepted { get; set; }
+
+        public long Rejected { get; set; }
+
+        public long Duplicates { get; set; }
+    }
+}
