@@ -2,6 +2,8 @@ using CampaignEtl.Crm.Demo;
 using CampaignEtl.Crm.Selections;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Export;
+using CampaignEtl.Pipeline.Refill;
+using CampaignEtl.Pipeline.Suppress;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Platform;
@@ -28,6 +30,8 @@ public static class CampaignEtlServiceCollectionExtensions
         AddValidated<ScheduleOptions, ScheduleOptionsValidator>(services, ScheduleOptions.Section, validateEverythingOnStart);
         AddValidated<ArchiveOptions, ArchiveOptionsValidator>(services, ArchiveOptions.Section, validateEverythingOnStart);
         AddValidated<ExportOptions, ExportOptionsValidator>(services, ExportOptions.Section, validateEverythingOnStart);
+        AddValidated<SuppressOptions, SuppressOptionsValidator>(services, SuppressOptions.Section, validateEverythingOnStart);
+        AddValidated<RefillOptions, RefillOptionsValidator>(services, RefillOptions.Section, validateEverythingOnStart);
         AddPlatform(services, configuration, validateEverythingOnStart);
 
         services.AddSingleton(sp =>
@@ -37,7 +41,9 @@ public static class CampaignEtlServiceCollectionExtensions
         });
         services.AddSingleton<CrmExportReader>();
         services.AddSingleton<DemoCrmSeeder>();
+        services.AddSingleton<IStage, SuppressStage>();
         services.AddSingleton<IStage, ExportStage>();
+        services.AddSingleton<IStage, RefillStage>();
         services.AddSingleton<PipelineRunner>();
         return services;
     }

@@ -26,6 +26,8 @@ internal static class ConfigurationShape
         (ScheduleOptions.Section, typeof(ScheduleOptions)),
         (ArchiveOptions.Section, typeof(ArchiveOptions)),
         (ExportOptions.Section, typeof(ExportOptions)),
+        (SuppressOptions.Section, typeof(SuppressOptions)),
+        (RefillOptions.Section, typeof(RefillOptions)),
         (PlatformOptions.Section, typeof(PlatformOptions)),
         (SandboxOptions.Section, typeof(SandboxOptions)),
     ];
