@@ -24,6 +24,10 @@ public class PlatformException : Exception
     internal static PlatformException BadResponse(string operation, string reason, Exception? inner = null, bool isTransient = false) =>
         new(operation, $"{operation}: the platform's answer is not a usable SOAP response: {reason}", isTransient, inner);
 
+    /// <summary>There is no platform to call (e.g. the embedded sandbox did not start); nothing was sent.</summary>
+    public static PlatformException Unavailable(string reason) =>
+        new("platform", "the platform is unavailable: " + reason, isTransient: false, inner: null);
+
     /// <summary>The exchange itself failed: connection, timeout, HTTP status without a SOAP fault.</summary>
     internal static PlatformException Transport(string operation, string reason, bool isTransient, Exception? inner = null) =>
         new(operation, $"{operation}: {reason}", isTransient, inner);

@@ -229,7 +229,7 @@ public sealed class PipelineRunner(
             status = StageStatus.Failed;
             error = OneLine(ex);
             // Known failures carry their whole story in the one-line reason; a stack trace only for the unexpected.
-            var known = ex is CrmUnavailableException or StageFailedException or ArchiveWriteException or DataFolderUnavailableException;
+            var known = ex is CrmUnavailableException or StageFailedException or ArchiveWriteException or DataFolderUnavailableException or Platform.PlatformException;
             Log.StageFailed(logger, known ? null : ex, stageText, attempt, error);
         }
 

@@ -29,12 +29,28 @@ internal sealed class EmbeddedSandbox(
     internal static readonly string[] TechnicalAttributes = ["description", "media-type", "entity-type", "entity-id"];
 
     private SandboxPlatform? _platform;
+    private string? _startFailure;
     private PlatformClientFactory? _clients;
 
     /// <summary>The running sandbox (for tests and the demo seed); null before start.</summary>
     public SandboxPlatform? Platform => _platform;
 
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartPlatformAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // Not a crash of the host, and not logged loudly: the run reports its data folder problem, or this
+            // reason in the error of the first stage that needs the platform, in one line.
+            _startFailure = ex.Message;
+            Log.EmbeddedSandboxFailed(logger, ex.Message);
+        }
+    }
+
+    private async Task StartPlatformAsync(CancellationToken cancellationToken)
     {
         var root = Path.Combine(Path.GetFullPath(dataOptions.Value.Folder), "sandbox");
         Directory.CreateDirectory(root);
@@ -144,7 +160,8 @@ internal sealed class EmbeddedSandbox(
     }
 
     public IPlatformClient Create() =>
-        (_clients ?? throw new InvalidOperationException("The embedded sandbox platform has not been started.")).Create();
+        (_clients ?? throw PlatformException.Unavailable(
+            "the embedded sandbox platform (Sandbox:Embedded) did not start" + (_startFailure is null ? string.Empty : ": " + _startFailure))).Create();
 
     public async ValueTask DisposeAsync()
     {
@@ -188,4 +205,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 9001, EventName = "EmbeddedSandboxStarted", Level = LogLevel.Information,
         Message = "Sandbox:Embedded is on: the platform is the in-process sandbox at {Endpoint}, not Platform:Endpoint")]
     public static partial void EmbeddedSandboxStarted(ILogger logger, Uri endpoint);
+
+    [LoggerMessage(EventId = 9002, EventName = "EmbeddedSandboxFailed", Level = LogLevel.Debug,
+        Message = "Sandbox:Embedded is on but the sandbox platform did not start: {Reason}; stages that call the platform will fail")]
+    public static partial void EmbeddedSandboxFailed(ILogger logger, string reason);
 }

@@ -16,19 +16,30 @@ public sealed class CliTests
         seed.ExitCode.ShouldBe(0, seed.ToString());
         var run = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
         run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("suppress        1 succeeded");
         run.Stdout.ShouldContain("export          1 succeeded");
+        run.Stdout.ShouldContain("refill          1 succeeded");
         run.Stdout.ShouldContain("Result: succeeded");
-        run.Stdout.ShouldContain("Platform calls: 0");
+        run.Stdout.ShouldNotContain("Platform calls: 0");
 
         var status = await Support.Cli.RunAsync(workspace.Folder, "status", "--json", "--config", config);
         status.ExitCode.ShouldBe(0, status.ToString());
         using var json = JsonDocument.Parse(status.Stdout);
-        var attempt = json.RootElement.GetProperty("runs")[0].GetProperty("attempts")[0];
-        attempt.GetProperty("stage").GetString().ShouldBe("export");
-        attempt.GetProperty("status").GetString().ShouldBe("succeeded");
-        attempt.GetProperty("platformCalls").GetInt64().ShouldBe(0);
-        (attempt.GetProperty("rowsIn").GetInt64()).ShouldBe(attempt.GetProperty("rowsOut").GetInt64()
-            + attempt.GetProperty("rowsRejected").GetInt64() + attempt.GetProperty("rowsExcluded").GetInt64());
+        var attempts = json.RootElement.GetProperty("runs")[0].GetProperty("attempts").EnumerateArray().ToList();
+        attempts.Select(a => a.GetProperty("stage").GetString()).ShouldBe(["suppress", "export", "refill"]);
+        foreach (var attempt in attempts)
+        {
+            attempt.GetProperty("status").GetString().ShouldBe("succeeded");
+            (attempt.GetProperty("rowsIn").GetInt64()).ShouldBe(attempt.GetProperty("rowsOut").GetInt64()
+                + attempt.GetProperty("rowsRejected").GetInt64() + attempt.GetProperty("rowsExcluded").GetInt64());
+        }
+
+        // Export talks to no platform; suppress and refill do, and the run's total is theirs.
+        attempts[1].GetProperty("platformCalls").GetInt64().ShouldBe(0);
+        attempts[0].GetProperty("platformCalls").GetInt64().ShouldBeGreaterThan(0);
+        attempts[2].GetProperty("platformCalls").GetInt64().ShouldBeGreaterThan(0);
+        json.RootElement.GetProperty("runs")[0].GetProperty("platformCalls").GetInt64()
+            .ShouldBe(attempts.Sum(a => a.GetProperty("platformCalls").GetInt64()));
         status.Stdout.ShouldNotContain("@");
 
         var audit = await Support.Cli.RunAsync(workspace.Folder, "audit", "verify", "--config", config);
@@ -237,8 +248,8 @@ public sealed class CliTests
     {
         using var workspace = new TestWorkspace(contacts: 100);
         var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
-        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--stage", "refill", "--config", config);
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--stage", "ingest", "--config", config);
         result.ExitCode.ShouldBe(2, result.ToString());
-        result.Stderr.ShouldContain("--stage refill: this version has no 'refill' stage yet; available: export");
+        result.Stderr.ShouldContain("--stage ingest: this version has no 'ingest' stage yet; available: suppress, export, refill");
     }
 }
