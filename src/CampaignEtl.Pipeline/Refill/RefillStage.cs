@@ -82,6 +82,7 @@ public sealed class RefillStage(
             finally
             {
                 counts.PlatformCalls = client.Calls.Total;
+                context.Progress.SetPlatformCalls(counts.PlatformCalls);
             }
         }
 

@@ -23,6 +23,9 @@ public sealed record StageContext(RunIdentity Run, int Attempt, ArchiveAttempt? 
 {
     public RunOverrides Overrides { get; init; } = RunOverrides.None;
 
+    /// <summary>What the attempt has done so far, kept by the runner even when the attempt fails.</summary>
+    public StageProgress Progress { get; init; } = new();
+
     /// <summary>The run journal (in a dry run: to read only).</summary>
     public RunJournal? Journal { get; init; }
 
@@ -35,4 +38,17 @@ public sealed record StageContext(RunIdentity Run, int Attempt, ArchiveAttempt? 
 
     /// <summary>The archive folder; absent only in a dry run, which writes nothing.</summary>
     public ArchiveAttempt RequireArchive() => Archive ?? throw new InvalidOperationException("A dry run has no archive.");
+}
+
+/// <summary>
+/// Facts of an attempt that must reach the journal even when it fails: a failed refill's platform
+/// calls were still made, and the platform counts them against the client's limits.
+/// </summary>
+public sealed class StageProgress
+{
+    private long _platformCalls;
+
+    public long PlatformCalls => Interlocked.Read(ref _platformCalls);
+
+    public void SetPlatformCalls(long calls) => Interlocked.Exchange(ref _platformCalls, calls);
 }

@@ -206,12 +206,14 @@ public sealed class PipelineRunner(
 
         Log.StageStarted(logger, stageText, attempt, dryRun);
         var counts = new StageCounts();
+        var progress = new StageProgress();
         StageStatus status;
         string? error = null;
         try
         {
             var context = new StageContext(run, attempt, folder, dryRun)
             {
+                Progress = progress,
                 Overrides = request.Overrides,
                 Journal = journal,
                 ArchiveRoot = archive.Layout,
@@ -231,6 +233,11 @@ public sealed class PipelineRunner(
             // Known failures carry their whole story in the one-line reason; a stack trace only for the unexpected.
             var known = ex is CrmUnavailableException or StageFailedException or ArchiveWriteException or DataFolderUnavailableException or Platform.PlatformException;
             Log.StageFailed(logger, known ? null : ex, stageText, attempt, error);
+        }
+
+        if (status != StageStatus.Succeeded)
+        {
+            counts.PlatformCalls = progress.PlatformCalls;
         }
 
         if (folder is not null)

@@ -91,6 +91,7 @@ public sealed class SuppressStage(
                     finally
                     {
                         counts.PlatformCalls = client.Calls.Total;
+                        context.Progress.SetPlatformCalls(counts.PlatformCalls);
                     }
                 }
 
