@@ -6,6 +6,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -138,7 +139,16 @@ internal sealed class FtpFileDrop(TransferOptions options, TimeProvider time, IL
             var request = Create(path, WebRequestMethods.Ftp.UploadFile, trailingSlash: false);
             using (cancellationToken.Register(request.Abort))
             {
-                var target = await request.GetRequestStreamAsync().ConfigureAwait(false);
+                Stream target;
+                try
+                {
+                    target = await request.GetRequestStreamAsync().ConfigureAwait(false);
+                }
+                catch (Exception exception) when (IsTlsFailure(exception))
+                {
+                    throw TlsRefused(exception);
+                }
+
                 await using (target.ConfigureAwait(false))
                 {
                     await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
@@ -233,16 +243,23 @@ internal sealed class FtpFileDrop(TransferOptions options, TimeProvider time, IL
                 {
                     throw new OperationCanceledException(cancellationToken);
                 }
-                catch (WebException exception) when (exception.Status is WebExceptionStatus.TrustFailure or WebExceptionStatus.SecureChannelFailure)
+                catch (Exception exception) when (IsTlsFailure(exception))
                 {
-                    throw new FileDropException(
-                        string.IsNullOrEmpty(Options.CertificateThumbprint)
-                            ? $"FTPS server {Options.Host}:{Options.EffectivePort}: its certificate is not trusted by the system store for that host name; pin it with Transfer:CertificateThumbprint or fix the certificate"
-                            : $"FTPS server {Options.Host}:{Options.EffectivePort}: its certificate is not the pinned Transfer:CertificateThumbprint (or the TLS handshake failed); refusing to connect",
-                        exception);
+                    throw TlsRefused(exception);
                 }
             }
         }
+
+        private static bool IsTlsFailure(Exception exception) =>
+            exception is AuthenticationException
+            || exception.InnerException is AuthenticationException
+            || exception is WebException { Status: WebExceptionStatus.TrustFailure or WebExceptionStatus.SecureChannelFailure };
+
+        private FileDropException TlsRefused(Exception exception) => new(
+            string.IsNullOrEmpty(Options.CertificateThumbprint)
+                ? $"FTPS server {Options.Host}:{Options.EffectivePort}: its certificate is not trusted by the system store for that host name; pin it with Transfer:CertificateThumbprint or fix the certificate"
+                : $"FTPS server {Options.Host}:{Options.EffectivePort}: its certificate is not the pinned Transfer:CertificateThumbprint (or the TLS handshake failed); refusing to connect",
+            exception);
 
         private FtpWebRequest Create(string path, string method, bool trailingSlash)
         {

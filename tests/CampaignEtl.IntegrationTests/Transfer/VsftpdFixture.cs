@@ -61,7 +61,8 @@ public sealed class VsftpdFixture : IAsyncLifetime
         var passive = ServerProcess.FreePortRange(20);
         var config = Path.Combine(Folder, "vsftpd.conf");
 
-        // require_ssl_reuse=NO: FtpWebRequest does not resume the control channel's TLS session on data connections.
+        // FtpWebRequest neither resumes the control channel's TLS session on data connections (require_ssl_reuse=NO) nor
+        // closes an upload's data channel with a TLS shutdown (strict_ssl_read_eof=NO; the size check after upload guards it).
         await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $"""
             listen=YES
             listen_ipv6=NO
@@ -87,6 +88,7 @@ public sealed class VsftpdFixture : IAsyncLifetime
             force_local_data_ssl=NO
             force_local_logins_ssl=NO
             require_ssl_reuse=NO
+            strict_ssl_read_eof=NO
             rsa_cert_file={certificate}
             rsa_private_key_file={key}
 
