@@ -212,7 +212,8 @@ internal abstract class FileDropBase(TransferOptions options, TimeProvider time,
 
     /// <summary>Whether another attempt on a new connection may succeed.</summary>
     protected virtual bool IsTransient(Exception exception) =>
-        exception is FileDropTransientException or IOException or TimeoutException or System.Net.Sockets.SocketException;
+        exception is FileDropTransientException or TimeoutException or System.Net.Sockets.SocketException
+        || (exception is IOException and not (FileNotFoundException or DirectoryNotFoundException));
 
     private static async Task ThrowIfExistsAsync(IFileDropSession session, string path, string operation, CancellationToken cancellationToken)
     {

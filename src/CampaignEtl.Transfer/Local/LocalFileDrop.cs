@@ -35,7 +35,13 @@ internal sealed class LocalFileDrop(TransferOptions options, TimeProvider time, 
 
         public async Task<long?> DownloadAsync(string path, Stream destination, CancellationToken cancellationToken)
         {
-            var source = new FileStream(Resolve(path), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var full = Resolve(path);
+            if (!File.Exists(full))
+            {
+                throw new FileDropException($"download: no such file '{path}' on the drop");
+            }
+
+            var source = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
             await using (source.ConfigureAwait(false))
             {
                 var length = source.Length;
