@@ -67,12 +67,29 @@ public sealed class SuppressionWriter : IAsyncDisposable
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>Sets a watermark (e.g. the end of the last applied suppress window) in its own transaction.</summary>
+    public static async Task WriteWatermarkAsync(CrmDatabase database, string name, string value, string runId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        await using var connection = await database.OpenAsync(readOnly: false, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO sync_watermark (name, value, run_id, updated_at) VALUES ($n, $v, $r, $t)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$n", name);
+        command.Parameters.AddWithValue("$v", value);
+        command.Parameters.AddWithValue("$r", runId);
+        command.Parameters.AddWithValue("$t", CrmTime.Format(now));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>
-    /// Applies a batch in one transaction; with <paramref name="watermark"/> also sets it in that transaction.
-    /// <paramref name="commit"/> false rolls everything back (a dry run sees the outcomes, the CRM stays as it was).
+    /// Applies a batch in one transaction. <paramref name="commit"/> false rolls everything back (a dry
+    /// run sees the outcomes, the CRM stays as it was).
     /// </summary>
     public async Task<IReadOnlyList<ApplyResult>> ApplyBatchAsync(
-        IReadOnlyList<LocatedEvent> batch, (string Name, string Value)? watermark, bool commit, CancellationToken cancellationToken)
+        IReadOnlyList<LocatedEvent> batch, bool commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var results = new ApplyResult[batch.Count];
@@ -80,14 +97,6 @@ public sealed class SuppressionWriter : IAsyncDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             results[i] = await ApplyAsync(tx, batch[i], cancellationToken);
-        }
-
-        if (watermark is { } mark)
-        {
-            await ExecuteAsync(tx, """
-                INSERT INTO sync_watermark (name, value, run_id, updated_at) VALUES ($n, $v, $r, $t)
-                ON CONFLICT (name) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, updated_at = excluded.updated_at
-                """, cancellationToken, ("$n", mark.Name), ("$v", mark.Value), ("$r", _settings.RunId), ("$t", _now));
         }
 
         if (commit)

@@ -65,6 +65,8 @@ public sealed class SuppressStage(
         var rejects = CsvWriter.Create(rejectsFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
         var ambiguities = CsvWriter.Create(ambiguitiesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
         long ambiguous;
+        StageFailedException? failure = null;
+        (string Name, string Value)? watermark;
         await using (rejects)
         await using (ambiguities)
         {
@@ -109,27 +111,41 @@ public sealed class SuppressStage(
 
             if (!counts.IsBalanced || run.Events != run.Applied + run.ApplyRejected + run.AlreadyApplied)
             {
-                throw StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
+                failure = StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
                     $"suppress: read {counts.RowsIn} <> applied {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}; events {run.Events}"));
             }
 
             var maxRate = runOptions.Value.MaxRejectRate;
-            if (counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
+            if (failure is null && counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
             {
-                throw StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
+                failure = StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
             }
 
             await rejects.FlushAsync(cancellationToken);
             await ambiguities.FlushAsync(cancellationToken);
             Log.Applied(logger, run.Applied, run.AlreadyApplied, counts.RowsRejected, run.Ambiguous);
             ambiguous = run.Ambiguous;
+            watermark = run.Watermark;
         }
 
         // After the CSV writers are gone: a committed file is closed, and disposing a writer flushes into it.
+        // The rejects are archived even when the checks fail: they are what the operator needs to see.
         if (rejectsFile is not null && ambiguitiesFile is not null)
         {
             await rejectsFile.CommitAsync(counts.RowsRejected, cancellationToken);
             await ambiguitiesFile.CommitAsync(ambiguous, cancellationToken);
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        // Only a stage that passed its checks moves the window on; a failed one is read again from the
+        // same start (the ledger skips what it already applied).
+        if (!context.DryRun && watermark is { } mark)
+        {
+            await SuppressionWriter.WriteWatermarkAsync(crm, mark.Name, mark.Value, runId, time.GetUtcNow(), cancellationToken);
         }
 
         return counts;
@@ -400,13 +416,12 @@ public sealed class SuppressStage(
             batch.Add(located);
             if (batch.Count == _options.BatchSize)
             {
-                await ApplyBatchAsync(run, writer, batch, null, commit, ct);
+                await ApplyBatchAsync(run, writer, batch, commit, ct);
                 batch.Clear();
             }
         }
 
-        // The last batch carries the watermark: it moves only once everything read has been applied.
-        await ApplyBatchAsync(run, writer, batch, run.Watermark, commit, ct);
+        await ApplyBatchAsync(run, writer, batch, commit, ct);
         foreach (var (change, value) in writer.Changes)
         {
             run.Counts.Add("changed:" + change, value);
@@ -414,9 +429,9 @@ public sealed class SuppressStage(
     }
 
     private static async Task ApplyBatchAsync(
-        RunState run, SuppressionWriter writer, List<LocatedEvent> batch, (string, string)? watermark, bool commit, CancellationToken ct)
+        RunState run, SuppressionWriter writer, List<LocatedEvent> batch, bool commit, CancellationToken ct)
     {
-        var results = await writer.ApplyBatchAsync(batch, watermark, commit, ct);
+        var results = await writer.ApplyBatchAsync(batch, commit, ct);
         var counts = run.Counts;
         for (var i = 0; i < batch.Count; i++)
         {

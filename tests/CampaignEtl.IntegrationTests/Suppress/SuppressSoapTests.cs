@@ -115,6 +115,25 @@ public sealed class SuppressSoapTests
     }
 
     [Fact]
+    public async Task Run_RejectRateExceeded_FailsArchivesTheRejectsAndKeepsTheWindowWhereItWas()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await SuppressHarness.StartAsync(200, ct);
+        var person = (await h.PeopleAsync(0, 1))[0];
+        await h.Sandbox.State.AddUnsubscribeAsync(person.Id, null, ct);
+        await h.Sandbox.State.AddUnsubscribeAsync("003NOSUCHPERSON1", null, ct);
+        await h.Sandbox.State.AddUnsubscribeAsync("003NOSUCHPERSON2", null, ct);
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Failed);
+        stage.Error.ShouldNotBeNull().ShouldContain("rows rejected");
+        h.Rejects().Select(r => r[5]).ShouldBe(["unknown-recipient", "unknown-recipient"]);
+        // The failed attempt does not move the window on: the next one reads the same events again.
+        (await h.Workspace.QueryCrmAsync("SELECT count(*) FROM sync_watermark")).ShouldBe(["0"]);
+    }
+
+    [Fact]
     public async Task Run_DryRun_ReportsCountsAndChangesAndWritesNothing()
     {
         var ct = TestContext.Current.CancellationToken;
