@@ -23,7 +23,7 @@ internal ref struct Utf8RpcReader
 
     // Markup and what needs decoding in text or attribute values; CR is normalised by XML, so it sends us back to XmlReader.
     private static readonly SearchValues<byte> TextStops = SearchValues.Create("<&\r]"u8);
-    private static readonly SearchValues<byte> NameBytes = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:"u8);
+    private static readonly SearchValues<byte> ValueStops = SearchValues.Create("<&\t\n\r"u8);
 
     // Single ASCII characters as strings, so the "0".."7" of a 1000-code answer cost nothing.
     private static readonly string[] OneChar = [.. Enumerable.Range(0, 128).Select(c => ((char)c).ToString())];
@@ -34,12 +34,16 @@ internal ref struct Utf8RpcReader
     // In-scope namespace declarations, innermost last; a scope ends by truncating to its start.
     private readonly List<(string Prefix, string Uri)> bindings;
     private readonly List<string> names;
+    private readonly List<string> uris;
+    private readonly (int Start, int PrefixLength, int Length, int ValueStart, int ValueEnd)[] attributes;
 
     private Utf8RpcReader(ReadOnlySpan<byte> xml)
     {
         this.xml = xml;
         bindings = new List<(string, string)>(8);
         names = new List<string>(8);
+        uris = new List<string>(4);
+        attributes = new (int, int, int, int, int)[MaxAttributes];
     }
 
     /// <summary>The decoded answer, or null when the bytes are outside the fast subset (or not a plain answer); then read them with <see cref="RpcResponseReader"/>.</summary>
@@ -121,7 +125,7 @@ internal ref struct Utf8RpcReader
 
             if (Peek(1) == '/')
             {
-                if (!EndTag(body.Scope, body.QName))
+                if (!EndTag(body.Scope, body.QName, body.QNameLength))
                 {
                     return null;
                 }
@@ -225,7 +229,7 @@ internal ref struct Utf8RpcReader
 
             if (Peek(1) == '/')
             {
-                if (!EndTag(start.Scope, start.QName))
+                if (!EndTag(start.Scope, start.QName, start.QNameLength))
                 {
                     return null;
                 }
@@ -266,7 +270,7 @@ internal ref struct Utf8RpcReader
 
             if (Peek(1) == '/')
             {
-                return EndTag(start.Scope, start.QName);
+                return EndTag(start.Scope, start.QName, start.QNameLength);
             }
 
             if (!Element(out var child) || (!child.Empty && !Skip(child, depth + 1)))
@@ -351,7 +355,7 @@ internal ref struct Utf8RpcReader
         }
 
         var scope = bindings.Count;
-        Span<(int Start, int PrefixLength, int Length, int ValueStart, int ValueEnd)> attributes = stackalloc (int, int, int, int, int)[MaxAttributes];
+        var attributes = this.attributes;
         var count = 0;
         bool empty;
         while (true)
@@ -415,7 +419,7 @@ internal ref struct Utf8RpcReader
 
             var value = xml.Slice(valueStart, close);
             // '<' is illegal in a value; references and whitespace that XML normalises are the reference reader's job.
-            if (value.IndexOfAny("<&\t\n\r"u8) >= 0)
+            if (value.IndexOfAny(ValueStops) >= 0)
             {
                 return false;
             }
@@ -434,7 +438,7 @@ internal ref struct Utf8RpcReader
 
             if (attributeName.SequenceEqual("xmlns"u8))
             {
-                bindings.Add((string.Empty, Decode(value)));
+                bindings.Add((string.Empty, Uri(value)));
             }
             else if (attributePrefix == 5 && attributeName.StartsWith("xmlns:"u8))
             {
@@ -443,7 +447,7 @@ internal ref struct Utf8RpcReader
                     return false;
                 }
 
-                bindings.Add((Intern(attributeName[6..]), Decode(value)));
+                bindings.Add((Intern(attributeName[6..]), Uri(value)));
             }
         }
 
@@ -507,7 +511,7 @@ internal ref struct Utf8RpcReader
     }
 
     /// <summary>An end tag at <c>&lt;/</c> matching the start tag's name at <paramref name="qname"/>.</summary>
-    private bool EndTag(int scope, int qname)
+    private bool EndTag(int scope, int qname, int qnameLength)
     {
         pos += 2;
         var start = pos;
@@ -516,7 +520,7 @@ internal ref struct Utf8RpcReader
             return false;
         }
 
-        if (!xml.Slice(start, length).SequenceEqual(NameAt(qname)))
+        if (!xml.Slice(start, length).SequenceEqual(xml.Slice(qname, qnameLength)))
         {
             return false;
         }
@@ -530,13 +534,6 @@ internal ref struct Utf8RpcReader
         pos++;
         EndScope(scope);
         return true;
-    }
-
-    private ReadOnlySpan<byte> NameAt(int at)
-    {
-        var rest = xml[at..];
-        var end = rest.IndexOfAnyExcept(NameBytes);
-        return end < 0 ? rest : rest[..end];
     }
 
     private void EndScope(int scope) => bindings.RemoveRange(scope, bindings.Count - scope);
@@ -569,35 +566,64 @@ internal ref struct Utf8RpcReader
     private bool Name(out int prefixLength, out int length)
     {
         prefixLength = 0;
+        length = 0;
         var rest = xml[pos..];
-        length = rest.IndexOfAnyExcept(NameBytes);
-        if (length < 0)
-        {
-            length = 0;
-            return false;
-        }
-
-        if (length == 0 || !IsNameStart(rest[0]))
+        if (rest.IsEmpty || !IsNameStart(rest[0]))
         {
             return false;
         }
 
-        var name = rest[..length];
-        var colon = name.IndexOf((byte)':');
-        if (colon >= 0)
+        // Names are short: a plain loop beats a vectorized search here.
+        var colon = -1;
+        var end = 1;
+        while (end < rest.Length && IsNameByte(rest[end]))
         {
-            if (colon == 0 || colon == length - 1 || name[(colon + 1)..].Contains((byte)':') || !IsNameStart(name[colon + 1]))
+            if (rest[end] == ':')
             {
-                return false;
+                if (colon >= 0)
+                {
+                    return false;
+                }
+
+                colon = end;
             }
 
-            prefixLength = colon;
+            end++;
         }
 
-        pos += length;
+        if (end == rest.Length || end - 1 == colon || (colon > 0 && !IsNameStart(rest[colon + 1])))
+        {
+            return false;
+        }
+
+        prefixLength = colon < 0 ? 0 : colon;
+        length = end;
+        pos += end;
         return true;
 
-        static bool IsNameStart(byte b) => b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (byte)'_';
+        static bool IsNameStart(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || b == '_';
+
+        static bool IsNameByte(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || (uint)(b - '0') <= 9 || b is (byte)'_' or (byte)'-' or (byte)'.' or (byte)':';
+    }
+
+    /// <summary>A namespace URI, the same string each time it is declared (Axis declares soapenc on every multiRef).</summary>
+    private string Uri(ReadOnlySpan<byte> value)
+    {
+        foreach (var known in uris)
+        {
+            if (known.Length == value.Length && Ascii.Equals(value, known))
+            {
+                return known;
+            }
+        }
+
+        var added = Decode(value);
+        if (uris.Count < 16)
+        {
+            uris.Add(added);
+        }
+
+        return added;
     }
 
     /// <summary>Character data up to the next markup, decoded; null if it holds anything the reference reader should judge.</summary>
@@ -776,9 +802,11 @@ internal ref struct Utf8RpcReader
     private bool SkipWhitespace()
     {
         var start = pos;
-        var rest = xml[pos..];
-        var end = rest.IndexOfAnyExcept(" \t\n\r"u8);
-        pos = end < 0 ? xml.Length : pos + end;
+        while (pos < xml.Length && xml[pos] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        {
+            pos++;
+        }
+
         return pos > start;
     }
 
