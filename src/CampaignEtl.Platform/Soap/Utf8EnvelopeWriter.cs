@@ -259,6 +259,42 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
     /// <summary>Element text (or a known-safe name) with <c>&lt; &gt; &amp;</c> and CR escaped; characters XML 1.0 cannot carry are refused.</summary>
     private void Text(string value)
     {
+        // Most values need no escaping: transcode in one vectorized pass and check the bytes; a value that has
+        // something to escape or refuse (or a broken surrogate) is written again by the careful path below.
+        if (value.Length is > 0 and <= 1 << 24)
+        {
+            Ensure(value.Length * 3);
+            var target = buffer.AsSpan(length);
+            if (System.Text.Unicode.Utf8.FromUtf16(value, target, out _, out var written, replaceInvalidSequences: false) == OperationStatus.Done
+                && target[..written].IndexOfAny(ByteCare) < 0)
+            {
+                length += written;
+                return;
+            }
+        }
+
+        TextCarefully(value);
+    }
+
+    /// <summary>
+    /// In UTF-8: ASCII markup and control characters, and the lead byte 0xEF of U+F000..U+FFFF, among them the
+    /// non-characters U+FFFE and U+FFFF (the careful path tells them from the rest of the range).
+    /// </summary>
+    private static readonly SearchValues<byte> ByteCare = SearchValues.Create(ByteCareBytes());
+
+    private static byte[] ByteCareBytes()
+    {
+        var care = new List<byte> { (byte)'<', (byte)'>', (byte)'&', 0xEF };
+        for (var b = 0; b < 0x20; b++)
+        {
+            care.Add((byte)b);
+        }
+
+        return [.. care];
+    }
+
+    private void TextCarefully(string value)
+    {
         var rest = value.AsSpan();
         while (rest.Length > 0)
         {
