@@ -239,21 +239,37 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
         }
 
         Byte((byte)'>');
+        if (values is string?[] array)
+        {
+            // The common case, without an interface call per item.
+            foreach (var item in array)
+            {
+                Item(item);
+            }
+
+            return true;
+        }
+
         for (var i = 0; i < values.Count; i++)
         {
-            if (values[i] is { } value)
-            {
-                Raw("<item>"u8);
-                Text(value);
-                Raw("</item>"u8);
-            }
-            else
-            {
-                Raw("<item xsi:nil=\"true\"/>"u8);
-            }
+            Item(values[i]);
         }
 
         return true;
+    }
+
+    private void Item(string? value)
+    {
+        if (value is not null)
+        {
+            Raw("<item>"u8);
+            Text(value);
+            Raw("</item>"u8);
+        }
+        else
+        {
+            Raw("<item xsi:nil=\"true\"/>"u8);
+        }
     }
 
     /// <summary>Element text (or a known-safe name) with <c>&lt; &gt; &amp;</c> and CR escaped; characters XML 1.0 cannot carry are refused.</summary>

@@ -32,16 +32,16 @@ internal ref struct Utf8RpcReader
     private int pos;
 
     // In-scope namespace declarations, innermost last; a scope ends by truncating to its start.
-    private readonly List<(string Prefix, string Uri)> bindings;
-    private readonly List<string> names;
+    private readonly List<(byte[] Prefix, string Uri)> bindings;
+    private readonly List<(byte[] Bytes, string Name)> names;
     private readonly List<string> uris;
     private readonly (int Start, int PrefixLength, int Length, int ValueStart, int ValueEnd)[] attributes;
 
     private Utf8RpcReader(ReadOnlySpan<byte> xml)
     {
         this.xml = xml;
-        bindings = new List<(string, string)>(8);
-        names = new List<string>(8);
+        bindings = new List<(byte[], string)>(8);
+        names = new List<(byte[], string)>(8);
         uris = new List<string>(4);
         attributes = new (int, int, int, int, int)[MaxAttributes];
     }
@@ -438,7 +438,7 @@ internal ref struct Utf8RpcReader
 
             if (attributeName.SequenceEqual("xmlns"u8))
             {
-                bindings.Add((string.Empty, Uri(value)));
+                bindings.Add(([], Uri(value)));
             }
             else if (attributePrefix == 5 && attributeName.StartsWith("xmlns:"u8))
             {
@@ -447,7 +447,7 @@ internal ref struct Utf8RpcReader
                     return false;
                 }
 
-                bindings.Add((Intern(attributeName[6..]), Uri(value)));
+                bindings.Add((PrefixBytes(attributeName[6..]), Uri(value)));
             }
         }
 
@@ -553,7 +553,7 @@ internal ref struct Utf8RpcReader
         for (var i = bindings.Count - 1; i >= 0; i--)
         {
             var (boundPrefix, uri) = bindings[i];
-            if (boundPrefix.Length == prefix.Length && Ascii.Equals(prefix, boundPrefix))
+            if (prefix.SequenceEqual(boundPrefix))
             {
                 return uri;
             }
@@ -601,9 +601,42 @@ internal ref struct Utf8RpcReader
         pos += end;
         return true;
 
-        static bool IsNameStart(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || b == '_';
+        static bool IsNameStart(byte b) => NameByteKinds[b] == 2;
 
-        static bool IsNameByte(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || (uint)(b - '0') <= 9 || b is (byte)'_' or (byte)'-' or (byte)'.' or (byte)':';
+        static bool IsNameByte(byte b) => NameByteKinds[b] != 0;
+    }
+
+    // Per byte: 2 = may start a name (ASCII letter, '_'), 1 = may continue one (digit, '-', '.', ':'), 0 = neither.
+    private static ReadOnlySpan<byte> NameByteKinds =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+        0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2,
+        0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    /// <summary>A declared prefix as bytes, the same array each time (Axis declares soapenc on every multiRef).</summary>
+    private byte[] PrefixBytes(ReadOnlySpan<byte> prefix)
+    {
+        foreach (var (bytes, _) in names)
+        {
+            if (prefix.SequenceEqual(bytes))
+            {
+                return bytes;
+            }
+        }
+
+        var added = prefix.ToArray();
+        if (names.Count < 64)
+        {
+            names.Add((added, Encoding.ASCII.GetString(prefix)));
+        }
+
+        return added;
     }
 
     /// <summary>A namespace URI, the same string each time it is declared (Axis declares soapenc on every multiRef).</summary>
@@ -782,9 +815,9 @@ internal ref struct Utf8RpcReader
 
     private string Intern(ReadOnlySpan<byte> name)
     {
-        foreach (var known in names)
+        foreach (var (bytes, known) in names)
         {
-            if (known.Length == name.Length && Ascii.Equals(name, known))
+            if (name.SequenceEqual(bytes))
             {
                 return known;
             }
@@ -793,7 +826,7 @@ internal ref struct Utf8RpcReader
         var added = Encoding.ASCII.GetString(name);
         if (names.Count < 64)
         {
-            names.Add(added);
+            names.Add((name.ToArray(), added));
         }
 
         return added;
