@@ -134,10 +134,20 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
 
         static long Items(IReadOnlyList<string?> values)
         {
-            long total = 96;
+            long total = 96 + (13L * values.Count);
+            if (values is string?[] array)
+            {
+                foreach (var value in array)
+                {
+                    total += value?.Length ?? 8;
+                }
+
+                return total;
+            }
+
             for (var i = 0; i < values.Count; i++)
             {
-                total += (values[i]?.Length ?? 8) + 13;
+                total += values[i]?.Length ?? 8;
             }
 
             return total;

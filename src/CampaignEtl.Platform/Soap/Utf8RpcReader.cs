@@ -157,7 +157,8 @@ internal ref struct Utf8RpcReader
 
             if (node.Id is not null)
             {
-                refs ??= new Dictionary<string, SoapNode>(StringComparer.Ordinal);
+                // Sized from the answer (a multiRef takes about 200 bytes), so a 1000-item answer never rehashes.
+                refs ??= new Dictionary<string, SoapNode>(Math.Min(xml.Length / 160, 1 << 16), StringComparer.Ordinal);
                 refs[node.Id] = node;
             }
             else if (isWrapper)
