@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.ServiceModel.Channels;
 using System.Text;
 
 namespace CampaignEtl.Platform.Soap;
@@ -14,20 +15,32 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private readonly BufferManager? pool;
+    private readonly int offset;
     private byte[] buffer;
     private int length;
 
-    private Utf8EnvelopeWriter(int capacity)
+    private Utf8EnvelopeWriter(int capacity, BufferManager? pool, int offset)
     {
-        buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        this.pool = pool;
+        this.offset = offset;
+        buffer = Take(offset + capacity);
+        length = offset;
     }
 
-    /// <summary>The envelope's bytes: <c>Buffer[0..Length]</c>, valid until <see cref="Dispose"/>.</summary>
-    public ReadOnlySpan<byte> Written => buffer.AsSpan(0, length);
+    /// <summary>The envelope's bytes, valid until <see cref="Dispose"/> or <see cref="Detach"/>.</summary>
+    public ReadOnlySpan<byte> Written => buffer.AsSpan(offset, length - offset);
 
-    public int Length => length;
+    public int Length => length - offset;
 
-    public static Utf8EnvelopeWriter Write(PlatformOperation operation, ReadOnlySpan<SoapArg> args)
+    /// <summary>An envelope in a buffer from <see cref="ArrayPool{T}.Shared"/>.</summary>
+    public static Utf8EnvelopeWriter Write(PlatformOperation operation, ReadOnlySpan<SoapArg> args) => Write(operation, args, null, 0);
+
+    /// <summary>
+    /// An envelope written straight into a buffer of WCF's <paramref name="pool"/>, starting at <paramref name="offset"/>
+    /// (the encoder's message offset), so the transport sends it without a copy; <see cref="Detach"/> hands the buffer over.
+    /// </summary>
+    public static Utf8EnvelopeWriter Write(PlatformOperation operation, ReadOnlySpan<SoapArg> args, BufferManager? pool, int offset)
     {
         var parts = operation.Parts;
         if (args.Length != parts.Count)
@@ -35,7 +48,7 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
             throw new InvalidOperationException($"{operation.Key} takes {parts.Count} parts, {args.Length} were given");
         }
 
-        var writer = new Utf8EnvelopeWriter(EstimateSize(args));
+        var writer = new Utf8EnvelopeWriter(EstimateSize(args), pool, offset);
         try
         {
             writer.Ascii("<?xml version=\"1.0\" encoding=\"utf-8\"?><soapenv:Envelope xmlns:xsd=\"" + SoapNamespaces.Xsd + "\" xmlns:xsi=\"" + SoapNamespaces.Xsi
@@ -69,15 +82,35 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
         }
     }
 
-    /// <summary>Copies the envelope into <paramref name="destination"/> (which must hold <see cref="Length"/> bytes).</summary>
-    public void CopyTo(Span<byte> destination) => Written.CopyTo(destination);
+    /// <summary>The buffer and the envelope's place in it; the caller owns the buffer from now on (<see cref="Dispose"/> no longer returns it).</summary>
+    public ArraySegment<byte> Detach()
+    {
+        var segment = new ArraySegment<byte>(buffer, offset, length - offset);
+        buffer = [];
+        length = offset;
+        return segment;
+    }
 
     public void Dispose()
     {
         var rented = buffer;
         buffer = [];
-        length = 0;
+        length = offset;
         if (rented.Length > 0)
+        {
+            Return(rented);
+        }
+    }
+
+    private byte[] Take(int size) => pool?.TakeBuffer(size) ?? ArrayPool<byte>.Shared.Rent(size);
+
+    private void Return(byte[] rented)
+    {
+        if (pool is not null)
+        {
+            pool.ReturnBuffer(rented);
+        }
+        else
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
@@ -101,10 +134,20 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
 
         static long Items(IReadOnlyList<string?> values)
         {
-            long total = 96;
+            long total = 96 + (13L * values.Count);
+            if (values is string?[] array)
+            {
+                foreach (var value in array)
+                {
+                    total += value?.Length ?? 8;
+                }
+
+                return total;
+            }
+
             for (var i = 0; i < values.Count; i++)
             {
-                total += (values[i]?.Length ?? 8) + 13;
+                total += values[i]?.Length ?? 8;
             }
 
             return total;
@@ -206,25 +249,77 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
         }
 
         Byte((byte)'>');
+        if (values is string?[] array)
+        {
+            // The common case, without an interface call per item.
+            foreach (var item in array)
+            {
+                Item(item);
+            }
+
+            return true;
+        }
+
         for (var i = 0; i < values.Count; i++)
         {
-            if (values[i] is { } value)
-            {
-                Ascii("<item>");
-                Text(value);
-                Ascii("</item>");
-            }
-            else
-            {
-                Ascii("<item xsi:nil=\"true\"/>");
-            }
+            Item(values[i]);
         }
 
         return true;
     }
 
+    private void Item(string? value)
+    {
+        if (value is not null)
+        {
+            Raw("<item>"u8);
+            Text(value);
+            Raw("</item>"u8);
+        }
+        else
+        {
+            Raw("<item xsi:nil=\"true\"/>"u8);
+        }
+    }
+
     /// <summary>Element text (or a known-safe name) with <c>&lt; &gt; &amp;</c> and CR escaped; characters XML 1.0 cannot carry are refused.</summary>
     private void Text(string value)
+    {
+        // Most values need no escaping: transcode in one vectorized pass and check the bytes; a value that has
+        // something to escape or refuse (or a broken surrogate) is written again by the careful path below.
+        if (value.Length is > 0 and <= 1 << 24)
+        {
+            Ensure(value.Length * 3);
+            var target = buffer.AsSpan(length);
+            if (System.Text.Unicode.Utf8.FromUtf16(value, target, out _, out var written, replaceInvalidSequences: false) == OperationStatus.Done
+                && target[..written].IndexOfAny(ByteCare) < 0)
+            {
+                length += written;
+                return;
+            }
+        }
+
+        TextCarefully(value);
+    }
+
+    /// <summary>
+    /// In UTF-8: ASCII markup and control characters, and the lead byte 0xEF of U+F000..U+FFFF, among them the
+    /// non-characters U+FFFE and U+FFFF (the careful path tells them from the rest of the range).
+    /// </summary>
+    private static readonly SearchValues<byte> ByteCare = SearchValues.Create(ByteCareBytes());
+
+    private static byte[] ByteCareBytes()
+    {
+        var care = new List<byte> { (byte)'<', (byte)'>', (byte)'&', 0xEF };
+        for (var b = 0; b < 0x20; b++)
+        {
+            care.Add((byte)b);
+        }
+
+        return [.. care];
+    }
+
+    private void TextCarefully(string value)
     {
         var rest = value.AsSpan();
         while (rest.Length > 0)
@@ -308,6 +403,13 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
         length += written;
     }
 
+    private void Raw(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+
     // Only ASCII constants come here.
     private void Ascii(string text)
     {
@@ -328,9 +430,9 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + more));
+        var bigger = Take((int)Math.Min(Math.Max(buffer.Length * 2L, (long)length + more), Array.MaxLength));
         buffer.AsSpan(0, length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(buffer);
+        Return(buffer);
         buffer = bigger;
     }
 }

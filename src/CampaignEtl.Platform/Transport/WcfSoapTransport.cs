@@ -114,6 +114,13 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
             throw PlatformException.BadResponse(operation.Key, "the answer is empty (no SOAP envelope)");
         }
 
+        // The fast reader takes the plain answers the platform sends; whatever it declines (faults, odd or broken
+        // XML) is read by the XmlReader path, which owns every error message.
+        if (Utf8RpcReader.TryRead(bytes.AsSpan(), operation) is { } fast)
+        {
+            return read(fast);
+        }
+
         using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         using var reader = XmlReader.Create(stream, ReaderSettings);
         return read(RpcResponseReader.ReadEnvelope(reader, operation, scrubber));

@@ -199,6 +199,8 @@ internal static class BenchSoapCommand
             BenchCommand.ResetPeak();
             var cpu = ProcessCpu();
             var serverCpu = ChildCpu(child);
+            var allocated = GC.GetTotalAllocatedBytes(precise: false);
+            var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var wall = Stopwatch.StartNew();
             for (var i = 0; i < calls; i++)
             {
@@ -207,6 +209,8 @@ internal static class BenchSoapCommand
 
             wall.Stop();
             var cpuSpent = ProcessCpu() - cpu;
+            var allocatedKb = (GC.GetTotalAllocatedBytes(precise: false) - allocated) / 1024.0 / calls;
+            var gcs = new GcCounts(GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
             var serverCpuSpent = ChildCpu(child) - serverCpu;
             var peak = BenchCommand.PeakMb();
             var count = await client.Recipients.GetCountAsync(ListId, 0, cancellationToken);
@@ -215,7 +219,7 @@ internal static class BenchSoapCommand
                 throw new InvalidOperationException($"{name}: the list holds {count} recipients after {calls} calls of {Recipients}");
             }
 
-            return new Phase(cpuSpent.TotalMilliseconds / calls, serverCpuSpent.TotalMilliseconds / calls, wall.Elapsed.TotalMilliseconds / calls, calls / wall.Elapsed.TotalSeconds, peak);
+            return new Phase(cpuSpent.TotalMilliseconds / calls, serverCpuSpent.TotalMilliseconds / calls, wall.Elapsed.TotalMilliseconds / calls, calls / wall.Elapsed.TotalSeconds, peak) { AllocatedKbPerCall = allocatedKb, Gcs = gcs };
         }
 
         // Warm-up of both paths, alternating, until JIT tiers (with PGO), the heap and both processes settle: measured
@@ -245,6 +249,7 @@ internal static class BenchSoapCommand
             ours.WallMs, floor.WallMs, ours.CallsPerSecond, floor.CallsPerSecond,
             ours.CallsPerSecond * Recipients, floor.CallsPerSecond * Recipients,
             ours.PeakMb, floor.PeakMb, child is null ? null : ours.ServerCpuMs, child is null ? null : floor.ServerCpuMs, client.Calls.Total,
+            ours.AllocatedKbPerCall, floor.AllocatedKbPerCall, ours.Gcs, floor.Gcs,
             [floor1 with { Name = "floor 1" }, ours1 with { Name = "client 1" }, ours2 with { Name = "client 2" }, floor2 with { Name = "floor 2" }]);
         Console.Out.WriteLine(json ? JsonSerializer.Serialize(result, Json) : Table(result));
         return ExitCodes.Success;
@@ -253,13 +258,13 @@ internal static class BenchSoapCommand
     private static string Table(SoapBenchResult r)
     {
         var text = new StringBuilder();
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"addAll3Flat, {r.Recipients} recipients x {r.Attributes} attributes; phases floor, client, client, floor of {r.Calls} calls, after {r.WarmUpCalls} warm-up calls of each kind (and 10 per phase); means per kind, peak = the higher; envelope {r.EnvelopeBytes / 1024.0:N0} KiB; sandbox {(r.SandboxInChildProcess ? "in a child process (its CPU not in the CPU column)" : "in this process (its CPU in both CPU figures)")}"));
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"phase",-8} {"CPU ms/call",12} {"server CPU ms",14} {"wall ms/call",13} {"calls/s",9} {"recipients/s",13} {"peak MB",8}"));
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"floor",-8} {r.FloorCpuMsPerCall,12:0.000} {Server(r.FloorServerCpuMsPerCall),14} {r.FloorWallMsPerCall,13:0.000} {r.FloorCallsPerSecond,9:0.0} {r.FloorRecipientsPerSecond,13:N0} {r.FloorPeakMb,8:N0}"));
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"client",-8} {r.ClientCpuMsPerCall,12:0.000} {Server(r.ClientServerCpuMsPerCall),14} {r.ClientWallMsPerCall,13:0.000} {r.ClientCallsPerSecond,9:0.0} {r.ClientRecipientsPerSecond,13:N0} {r.ClientPeakMb,8:N0}"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"addAll3Flat, {r.Recipients} recipients x {r.Attributes} attributes; phases floor, client, client, floor of {r.Calls} calls, after {r.WarmUpCalls} warm-up calls of each kind (and 10 per phase); means per kind, peak = the higher, GCs = both phases' sum, alloc = this process's managed bytes per call; envelope {r.EnvelopeBytes / 1024.0:N0} KiB; sandbox {(r.SandboxInChildProcess ? "in a child process (its CPU not in the CPU column)" : "in this process (its CPU in both CPU figures)")}"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"phase",-8} {"CPU ms/call",12} {"server CPU ms",14} {"wall ms/call",13} {"calls/s",9} {"recipients/s",13} {"peak MB",8} {"alloc KiB",10} {"GCs 0/1/2",10}"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"floor",-8} {r.FloorCpuMsPerCall,12:0.000} {Server(r.FloorServerCpuMsPerCall),14} {r.FloorWallMsPerCall,13:0.000} {r.FloorCallsPerSecond,9:0.0} {r.FloorRecipientsPerSecond,13:N0} {r.FloorPeakMb,8:N0} {r.FloorAllocatedKbPerCall,10:N0} {r.FloorGcs,10}"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"client",-8} {r.ClientCpuMsPerCall,12:0.000} {Server(r.ClientServerCpuMsPerCall),14} {r.ClientWallMsPerCall,13:0.000} {r.ClientCallsPerSecond,9:0.0} {r.ClientRecipientsPerSecond,13:N0} {r.ClientPeakMb,8:N0} {r.ClientAllocatedKbPerCall,10:N0} {r.ClientGcs,10}"));
         foreach (var phase in r.Phases)
         {
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {phase.Name,-8} {phase.CpuMs,10:0.000} {(r.SandboxInChildProcess ? phase.ServerCpuMs.ToString("0.000", CultureInfo.InvariantCulture) : "(in CPU)"),14} {phase.WallMs,13:0.000} {phase.CallsPerSecond,9:0.0} {phase.CallsPerSecond * r.Recipients,13:N0} {phase.PeakMb,8:N0}"));
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {phase.Name,-8} {phase.CpuMs,10:0.000} {(r.SandboxInChildProcess ? phase.ServerCpuMs.ToString("0.000", CultureInfo.InvariantCulture) : "(in CPU)"),14} {phase.WallMs,13:0.000} {phase.CallsPerSecond,9:0.0} {phase.CallsPerSecond * r.Recipients,13:N0} {phase.PeakMb,8:N0} {phase.AllocatedKbPerCall,10:N0} {phase.Gcs,10}"));
         }
 
         text.Append(string.Create(CultureInfo.InvariantCulture, $"CPU ratio client/floor = {r.CpuRatio:0.00} (aim <= 1.5); the client's CPU above the floor = {r.ClientOverheadCpuMsPerCall:0.000} ms/call; client calls counted: {r.ClientCallsCounted}"));
@@ -441,11 +446,26 @@ internal static class BenchSoapCommand
     {
         public string Name { get; init; } = string.Empty;
 
+        /// <summary>Managed bytes allocated in this process per call, in KiB (the sandbox child's are not counted).</summary>
+        public double AllocatedKbPerCall { get; init; }
+
+        /// <summary>Collections during the phase, per generation (a gen2 also counts as gen1 and gen0).</summary>
+        public GcCounts Gcs { get; init; } = new(0, 0, 0);
+
         public static Phase Mean(Phase a, Phase b)
         {
             var wall = (a.WallMs + b.WallMs) / 2;
-            return new((a.CpuMs + b.CpuMs) / 2, (a.ServerCpuMs + b.ServerCpuMs) / 2, wall, 1000 / wall, Math.Max(a.PeakMb, b.PeakMb));
+            return new((a.CpuMs + b.CpuMs) / 2, (a.ServerCpuMs + b.ServerCpuMs) / 2, wall, 1000 / wall, Math.Max(a.PeakMb, b.PeakMb))
+            {
+                AllocatedKbPerCall = (a.AllocatedKbPerCall + b.AllocatedKbPerCall) / 2,
+                Gcs = new(a.Gcs.Gen0 + b.Gcs.Gen0, a.Gcs.Gen1 + b.Gcs.Gen1, a.Gcs.Gen2 + b.Gcs.Gen2),
+            };
         }
+    }
+
+    private sealed record GcCounts(int Gen0, int Gen1, int Gen2)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Gen0}/{Gen1}/{Gen2}");
     }
 
     private sealed record SoapBenchResult(
@@ -454,5 +474,6 @@ internal static class BenchSoapCommand
         double ClientWallMsPerCall, double FloorWallMsPerCall, double ClientCallsPerSecond, double FloorCallsPerSecond,
         double ClientRecipientsPerSecond, double FloorRecipientsPerSecond,
         double ClientPeakMb, double FloorPeakMb, double? ClientServerCpuMsPerCall, double? FloorServerCpuMsPerCall, long ClientCallsCounted,
+        double ClientAllocatedKbPerCall, double FloorAllocatedKbPerCall, GcCounts ClientGcs, GcCounts FloorGcs,
         IReadOnlyList<Phase> Phases);
 }
