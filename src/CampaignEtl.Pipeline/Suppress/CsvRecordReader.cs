@@ -19,6 +19,9 @@ internal sealed class CsvRecordReader(Stream stream)
     public const string StrayQuote = "stray-quote";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    /// <summary>The longest record read; a longer one fails the file (see <see cref="ReadRecord"/>).</summary>
+    internal const int MaxRecordBytes = 64 * 1024;
+
     private readonly List<byte> _bytes = [];
     private readonly List<(int Start, int End)> _fields = [];
     private long _line = 1;
@@ -77,6 +80,15 @@ internal sealed class CsvRecordReader(Stream stream)
         var quoteLine = _line;
         while (true)
         {
+            if (_bytes.Count > MaxRecordBytes)
+            {
+                // No real suppression record is this long: an unclosed quote (or a file that is not CSV)
+                // would otherwise pull the rest of the file into memory before failing.
+                throw new CsvQuoteException(quoteLine, quoted && !afterQuote
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a quote opened on line {quoteLine} is not closed within {MaxRecordBytes / 1024} KiB")
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the record starting on line {quoteLine} is longer than {MaxRecordBytes / 1024} KiB"));
+            }
+
             var b = stream.ReadByte();
             if (b < 0)
             {
@@ -192,7 +204,12 @@ internal sealed class CsvRecordReader(Stream stream)
 }
 
 /// <summary>A quoted field never closed: everything after it would be read as one value.</summary>
-internal sealed class CsvQuoteException(long line) : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a quote opened on line {line} is never closed"))
+internal sealed class CsvQuoteException(long line, string message) : Exception(message)
 {
+    public CsvQuoteException(long line)
+        : this(line, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a quote opened on line {line} is never closed"))
+    {
+    }
+
     public long Line { get; } = line;
 }

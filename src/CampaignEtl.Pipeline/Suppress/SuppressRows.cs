@@ -4,7 +4,11 @@ using CampaignEtl.Crm.Suppression;
 namespace CampaignEtl.Pipeline.Suppress;
 
 /// <summary>Why a row was not taken: the column at fault, a reason code and a detail without personal data.</summary>
-internal sealed record RowProblem(string Column, string Reason, string Detail, string RecipientId = "");
+internal sealed record RowProblem(string Column, string Reason, string Detail, string RecipientId = "")
+{
+    /// <summary>The platform's unsubscribe list may key a recipient by address: a reject file never holds one.</summary>
+    public string RecipientId { get; } = RecipientId.Contains('@', StringComparison.Ordinal) ? string.Empty : RecipientId;
+}
 
 /// <summary>A row read into an event, or the problem that kept it out.</summary>
 internal readonly record struct ParsedRow(SuppressionEvent? Event, RowProblem? Problem)

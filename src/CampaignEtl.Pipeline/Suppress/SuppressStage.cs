@@ -88,7 +88,7 @@ public sealed class SuppressStage(
                     {
                         await ReadSoapAsync(run, client, cancellationToken);
                         run.SoftBounceThreshold = _options.SoftBounceThreshold
-                            ?? await client.Responses.GetBounceCounterThresholdAsync("softbounce", cancellationToken);
+                            ?? CheckedThreshold(await client.Responses.GetBounceCounterThresholdAsync("softbounce", cancellationToken));
                     }
                     finally
                     {
@@ -150,6 +150,12 @@ public sealed class SuppressStage(
 
         return counts;
     }
+
+    /// <summary>The platform's own soft-bounce limit, held to the rule a configured one must meet: a 0 would mark every soft bounce as bounced.</summary>
+    private static int CheckedThreshold(int threshold) => threshold is >= 1 and <= 1000
+        ? threshold
+        : throw new StageFailedException(string.Create(CultureInfo.InvariantCulture,
+            $"the platform's soft-bounce threshold (ResponseWebservice.getBounceCounterThreshold) is {threshold}, not between 1 and 1000; set Suppress:SoftBounceThreshold"));
 
     // ------------------------------------------------------------------ sources
 

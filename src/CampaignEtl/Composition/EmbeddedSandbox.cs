@@ -103,7 +103,7 @@ internal sealed class EmbeddedSandbox(
             File.Delete(file);
         }
 
-        await StartAsync(cancellationToken);
+        await StartPlatformAsync(cancellationToken);
         var state = _platform!.State;
         var list = exportOptions.Value.RecipientLists.FirstOrDefault();
         var people = list?.OptInId is { } optIn ? await ConsentedPeopleAsync(crm, optIn, 12, cancellationToken) : [];

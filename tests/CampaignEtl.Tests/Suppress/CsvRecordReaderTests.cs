@@ -37,6 +37,37 @@ public sealed class CsvRecordReaderTests
     }
 
     [Fact]
+    public void TryRead_QuoteNeverClosedInALongFile_FailsAfterOneRecordsWorthNotAtTheEnd()
+    {
+        // An open quote on line 2 of a file far longer than a record: the reader must give up at the
+        // record limit (memory), naming the line the quote opened on, without reading to the end.
+        var stream = new MemoryStream();
+        stream.Write(Encoding.UTF8.GetBytes("h\r\n\"open\r\n"));
+        var filler = Encoding.UTF8.GetBytes("x,y,z\r\n");
+        while (stream.Length < CsvRecordReader.MaxRecordBytes * 8)
+        {
+            stream.Write(filler);
+        }
+
+        stream.Position = 0;
+        var reader = new CsvRecordReader(stream);
+        reader.TryRead(out _).ShouldBeTrue();
+
+        var error = Should.Throw<CsvQuoteException>(() => reader.TryRead(out _));
+
+        error.Line.ShouldBe(2);
+        error.Message.ShouldContain("not closed within");
+        stream.Position.ShouldBeLessThan(CsvRecordReader.MaxRecordBytes * 2);
+    }
+
+    [Fact]
+    public void RowProblem_RecipientKeyedByAddress_KeepsTheAddressOutOfTheRejectFile()
+    {
+        new RowProblem("list-id", "bad-number", "not a recipient list id", "someone@example.org").RecipientId.ShouldBeEmpty();
+        new RowProblem("list-id", "bad-number", "not a recipient list id", "003000000000001").RecipientId.ShouldBe("003000000000001");
+    }
+
+    [Fact]
     public void TryRead_StrayQuoteInsideField_IsAnError() =>
         ReadAll("h\r\nab\"c\r\n")[1].Error.ShouldBe(CsvRecordReader.StrayQuote);
 
