@@ -49,7 +49,11 @@ public sealed class NightlySequenceTests
             var members = await platform.State.GetListMembersAsync(NewsletterDe, TestContext.Current.CancellationToken);
             members.Select(m => m.RecipientId).ShouldNotContain(unsubscribed);
             members.Select(m => m.Email).ShouldNotContain(blocklisted);
-            members.Count.ShouldBe(await platform.State.GetCountAsync(NewsletterDe, TestContext.Current.CancellationToken));
+            // The list holds exactly tonight's accepted rows: the export less what the platform refused.
+            var results = workspace.ArchivedFiles("refill-results_newsletter-de_*.csv").OrderBy(File.GetLastWriteTimeUtc).Last();
+            var accepted = ExportFile.Read(results).Rows.Where(r => r[1] is "0" or "5").Select(r => r[0]).Order().ToList();
+            members.Select(m => m.RecipientId).Order().ShouldBe(accepted);
+            ExportFile.Read(results).Rows.Select(r => r[0]).Order().ShouldBe(exported.Order());
         }
 
         await using var crm = new SqliteConnection($"Data Source={workspace.Data.CrmDatabasePath};Mode=ReadOnly;Pooling=False");
@@ -116,6 +120,7 @@ public sealed class NightlySequenceTests
             var partial = await platform.State.GetCountAsync(NewsletterDe, TestContext.Current.CancellationToken);
             var file = workspace.ArchivedFiles("export_newsletter-de_*.csv").Single();
             partial.ShouldBeLessThan(ExportFile.Read(file).Rows.Count, "the kill should land in the middle of the refill");
+            partial.ShouldBeGreaterThan(0, "the kill should land after the clear and some batches");
         }
 
         var rerun = await Support.Cli.RunAsync(workspace.Folder, "run", "--run-id", runId, "--stage", "refill", "--config", config);
@@ -127,7 +132,8 @@ public sealed class NightlySequenceTests
             var results = workspace.ArchivedFiles($"refill-results_{name}_*.csv").Single(f => f.Contains("attempt-2", StringComparison.Ordinal));
             var accepted = ExportFile.Read(results).Rows.Where(r => r[1] is "0" or "5").Select(r => r[0]).Order().ToList();
             var exportIds = ExportFile.Read(workspace.ArchivedFiles($"export_{name}_*.csv").Single()).Rows.Select(r => r[0]).Order().ToList();
-            accepted.ShouldBeSubsetOf(exportIds);
+            // Every exported row was answered by the re-run (nothing left out), and the list holds the accepted ones.
+            ExportFile.Read(results).Rows.Select(r => r[0]).Order().ShouldBe(exportIds);
             await using var platform = await OpenSandboxAsync(workspace);
             var members = (await platform.State.GetListMembersAsync(listId, TestContext.Current.CancellationToken)).Select(m => m.RecipientId).Order().ToList();
             members.ShouldBe(accepted, $"recipient list {listId}");

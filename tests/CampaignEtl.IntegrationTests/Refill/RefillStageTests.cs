@@ -156,6 +156,10 @@ public sealed class RefillStageTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var harness = await RefillHarness.StartAsync(ct: ct);
+        (await harness.RunExportAndRefillAsync(ct)).Succeeded.ShouldBeTrue();
+        var newsletter = await harness.ListMembersAsync(1001);
+        var productUpdates = await harness.ListMembersAsync(1003);
+        newsletter.ShouldNotBeEmpty();
         await harness.Workspace.ExecuteCrmAsync("DELETE FROM marketing_list_member WHERE list_id = 1");
 
         var outcome = await harness.RunExportAndRefillAsync(ct);
@@ -166,8 +170,9 @@ public sealed class RefillStageTests
         var error = refill.Error.ShouldNotBeNull();
         error.ShouldContain("newsletter-de (1001): the export has 0 rows");
         error.ShouldContain("--allow-shrink");
-        (await harness.ListMembersAsync(1001)).ShouldBeEmpty();
-        (await harness.ListMembersAsync(1003)).ShouldBeEmpty("no list is touched");
+        // Refused before any clear: both lists hold what the last good refill put there.
+        (await harness.ListMembersAsync(1001)).ShouldBe(newsletter);
+        (await harness.ListMembersAsync(1003)).ShouldBe(productUpdates, "no list is touched");
     }
 
     [Fact]
