@@ -180,12 +180,38 @@ public sealed class SuppressStage(
     {
         var source = "soap:" + operation;
         var tally = new SourceTally(source);
-        await foreach (var row in rows.WithCancellation(ct))
+        if (run.Context.Archive is not { } archive)
         {
-            tally.Read++;
-            await TakeAsync(run, tally, parse(row, source), tally.Read, ct);
+            await foreach (var row in rows.WithCancellation(ct))
+            {
+                tally.Read++;
+                await TakeAsync(run, tally, parse(row, source), tally.Read, ct);
+            }
+
+            Finish(run, tally);
+            return;
         }
 
+        // What the platform sent is archived as it came, one CSV line per row, so an auditor can see the
+        // raw data months later and every reject names an archived file and line, as for the drop files.
+        var name = string.Create(CultureInfo.InvariantCulture, $"closedloop_{operation}_{run.Context.Run.RunId}_attempt-{run.Context.Attempt}.csv");
+        await using var raw = archive.CreateFile(name, "platform-closedloop", "inbound", Platform with { RemotePath = "RpcClosedLoop/" + operation });
+        var csv = CsvWriter.Create(raw.Content, CsvFormats.Writer, leaveOpen: true);
+        await using (csv)
+        {
+            csv.WriteHeader(SuppressColumns.ClosedLoop(operation));
+            tally.RejectSource = name;
+            await foreach (var row in rows.WithCancellation(ct))
+            {
+                tally.Read++;
+                await csv.WriteRecordAsync(row.Select(v => v ?? string.Empty).ToArray(), ct);
+                await TakeAsync(run, tally, parse(row, source), tally.Read + 1, ct);
+            }
+
+            await csv.FlushAsync(ct);
+        }
+
+        await raw.CommitAsync(tally.Read, ct);
         Finish(run, tally);
     }
 
@@ -295,7 +321,7 @@ public sealed class SuppressStage(
         var problem = parsed.Problem!;
         tally.Rejected++;
         run.Counts.Add("rejected:" + problem.Reason, 1);
-        await WriteRejectAsync(run, tally.Source, row, problem.RecipientId, problem.Column, problem.Reason, problem.Detail, ct);
+        await WriteRejectAsync(run, tally.RejectSource ?? tally.Source, row, problem.RecipientId, problem.Column, problem.Reason, problem.Detail, ct);
     }
 
     private void Finish(RunState run, SourceTally tally)
@@ -517,6 +543,9 @@ public sealed class SuppressStage(
     private sealed class SourceTally(string source)
     {
         public string Source { get; } = source;
+
+        /// <summary>The archived file a reject points at, when it is not <see cref="Source"/> itself.</summary>
+        public string? RejectSource { get; set; }
 
         public long Read { get; set; }
 

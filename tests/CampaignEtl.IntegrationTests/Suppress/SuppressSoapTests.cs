@@ -129,6 +129,10 @@ public sealed class SuppressSoapTests
         stage.Status.ShouldBe(StageStatus.Failed);
         stage.Error.ShouldNotBeNull().ShouldContain("rows rejected");
         h.Rejects().Select(r => r[5]).ShouldBe(["unknown-recipient", "unknown-recipient"]);
+        // What the platform sent is archived as it came, one line per row.
+        var raw = ExportFile.Read(ExportFile.Single(h.Workspace, $"closedloop_getUnsubscribes_{h.RunId}_attempt-1.csv"));
+        raw.Header.ShouldBe(["recipient-id", "email", "unsubscribed-at-ms", "list-id"]);
+        raw.Rows.Select(r => r[0]).Order().ShouldBe(new[] { person.Id, "003NOSUCHPERSON1", "003NOSUCHPERSON2" }.Order());
         // The failed attempt does not move the window on: the next one reads the same events again.
         (await h.Workspace.QueryCrmAsync("SELECT count(*) FROM sync_watermark")).ShouldBe(["0"]);
     }
