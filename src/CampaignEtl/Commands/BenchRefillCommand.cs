@@ -102,7 +102,7 @@ internal static class BenchRefillCommand
     {
         if (!json)
         {
-            Console.Out.WriteLine($"{"recipients",12} {"refill rec/s",13} {"floor rec/s",12} {"ratio",6} {"refill s",9} {"floor s",8} {"peak MB",8}");
+            Console.Out.WriteLine($"{"recipients",12} {"refill rec/s",13} {"floor rec/s",12} {"ratio",6} {"refill s",9} {"floor s",8} {"refill CPU s",13} {"floor CPU s",12} {"sandbox CPU s",14} {"peak MB",8}");
         }
 
         var results = new List<RefillBenchResult>();
@@ -121,7 +121,7 @@ internal static class BenchRefillCommand
             var result = JsonSerializer.Deserialize<RefillBenchResult>(output.Trim().Split('\n')[^1], Json)!;
             results.Add(result);
             Console.Out.WriteLine(json ? JsonSerializer.Serialize(result, Json) : string.Create(CultureInfo.InvariantCulture,
-                $"{result.Recipients,12:N0} {result.RefillRecipientsPerSecond,13:N0} {result.FloorRecipientsPerSecond,12:N0} {result.Ratio,6:0.00} {result.RefillSeconds,9:0.0} {result.FloorSeconds,8:0.0} {result.RefillPeakMb,8:N0}"));
+                $"{result.Recipients,12:N0} {result.RefillRecipientsPerSecond,13:N0} {result.FloorRecipientsPerSecond,12:N0} {result.Ratio,6:0.00} {result.RefillSeconds,9:0.0} {result.FloorSeconds,8:0.0} {result.RefillCpuSeconds,13:0.0} {result.FloorCpuSeconds,12:0.0} {Server(result),14} {result.RefillPeakMb,8:N0}"));
         }
 
         if (results.Count > 1)
@@ -132,10 +132,12 @@ internal static class BenchRefillCommand
             Console.Out.WriteLine(json
                 ? JsonSerializer.Serialize(new { smallest = smallest.Recipients, largest = largest.Recipients, peakRatio }, Json)
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"Peak memory of the refill at {largest.Recipients:N0} is {peakRatio:0.00}x that at {smallest.Recipients:N0}; ratio = refill time ÷ floor time (floor: plain HttpClient posts of prebuilt addAll3Flat envelopes, batch {largest.BatchSize}, {largest.Concurrency} at once, mean of the phases before and after the refill); the sandbox runs in a child process."));
+                    $"Peak memory of the refill at {largest.Recipients:N0} is {peakRatio:0.00}x that at {smallest.Recipients:N0}; ratio = refill time ÷ floor time (floor: plain HttpClient posts of prebuilt addAll3Flat envelopes, batch {largest.BatchSize}, {largest.Concurrency} at once, mean of the phases before and after the refill); CPU = this process's (the client side), sandbox CPU = the sandbox child's, refill/floor."));
         }
 
         return ExitCodes.Success;
+
+        static string Server(RefillBenchResult r) => string.Create(CultureInfo.InvariantCulture, $"{r.RefillServerCpuSeconds:0.0}/{r.FloorServerCpuSeconds:0.0}");
     }
 
     /// <summary>The sandbox child: the bench list with the refill's attributes, its endpoint on standard output, until standard input closes.</summary>
@@ -165,7 +167,7 @@ internal static class BenchRefillCommand
         try
         {
             var endpoint = new Uri(await child.StandardOutput.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("the sandbox child process printed no endpoint"));
-            return await MeasureAsync(recipients, folder, endpoint, cancellationToken);
+            return await MeasureAsync(recipients, folder, endpoint, child, cancellationToken);
         }
         finally
         {
@@ -174,7 +176,7 @@ internal static class BenchRefillCommand
         }
     }
 
-    private static async Task<int> MeasureAsync(int recipients, string folder, Uri endpoint, CancellationToken cancellationToken)
+    private static async Task<int> MeasureAsync(int recipients, string folder, Uri endpoint, Process sandboxProcess, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
         var sandbox = new SandboxOptions();
@@ -208,14 +210,23 @@ internal static class BenchRefillCommand
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = endpoint, Timeout = TimeSpan.FromMinutes(2) };
         var floor = new Floor(http, await BenchSoapCommand.LoginAsync(http, cancellationToken), list, recipients, batchSize, concurrency);
 
-        async Task<double> FloorPhaseAsync()
+        async Task<T> MeasuredAsync<T>(Func<Task<T>> phase, Action<Phase> done)
+        {
+            var cpu = BenchSoapCommand.ProcessCpu();
+            var serverCpu = BenchSoapCommand.ChildCpu(sandboxProcess);
+            var watch = Stopwatch.StartNew();
+            var result = await phase();
+            done(new Phase(watch.Elapsed.TotalSeconds, (BenchSoapCommand.ProcessCpu() - cpu).TotalSeconds, (BenchSoapCommand.ChildCpu(sandboxProcess) - serverCpu).TotalSeconds));
+            return result;
+        }
+
+        async Task<Phase> FloorPhaseAsync()
         {
             await client.Recipients.ClearAsync(ListId, cancellationToken);
-            var watch = Stopwatch.StartNew();
-            await floor.RunAsync(cancellationToken);
-            var seconds = watch.Elapsed.TotalSeconds;
+            Phase? measured = null;
+            await MeasuredAsync(async () => { await floor.RunAsync(cancellationToken); return 0; }, p => measured = p);
             var count = await client.Recipients.GetCountAsync(ListId, 0, cancellationToken);
-            return count == recipients ? seconds : throw new InvalidOperationException($"floor: the list holds {count} recipients after {recipients} were posted");
+            return count == recipients ? measured! : throw new InvalidOperationException($"floor: the list holds {count} recipients after {recipients} were posted");
         }
 
         var floor1 = await FloorPhaseAsync();
@@ -225,7 +236,8 @@ internal static class BenchRefillCommand
         GC.Collect();
         GC.WaitForPendingFinalizers();
         BenchCommand.ResetPeak();
-        var refill = await runner.RunAsync(new RunRequest([StageName.Refill], null, export.Run.RunId, false, RunTrigger.Manual), cancellationToken);
+        Phase? refillPhase = null;
+        var refill = await MeasuredAsync(() => runner.RunAsync(new RunRequest([StageName.Refill], null, export.Run.RunId, false, RunTrigger.Manual), cancellationToken), p => refillPhase = p);
         var peak = BenchCommand.PeakMb();
         var stage = refill.Stages.Single();
         if (stage.Status != StageStatus.Succeeded || stage.Counts.RowsOut != recipients)
@@ -235,11 +247,13 @@ internal static class BenchRefillCommand
         }
 
         var floor2 = await FloorPhaseAsync();
-        var floorSeconds = (floor1 + floor2) / 2;
+        var floorSeconds = (floor1.Seconds + floor2.Seconds) / 2;
         var refillSeconds = stage.Duration.TotalSeconds;
         Console.Out.WriteLine(JsonSerializer.Serialize(new RefillBenchResult(
             recipients, batchSize, concurrency, recipients / refillSeconds, recipients / floorSeconds, refillSeconds / floorSeconds,
-            refillSeconds, floorSeconds, floor1, floor2, peak, stage.Counts.PlatformCalls), Json));
+            refillSeconds, floorSeconds, peak, stage.Counts.PlatformCalls,
+            refillPhase!.CpuSeconds, (floor1.CpuSeconds + floor2.CpuSeconds) / 2, refillPhase.ServerCpuSeconds, (floor1.ServerCpuSeconds + floor2.ServerCpuSeconds) / 2,
+            [floor1 with { Name = "floor 1" }, refillPhase with { Name = "refill" }, floor2 with { Name = "floor 2" }]), Json));
         return ExitCodes.Success;
     }
 
@@ -429,5 +443,12 @@ internal static class BenchRefillCommand
 
     private sealed record RefillBenchResult(
         int Recipients, int BatchSize, int Concurrency, double RefillRecipientsPerSecond, double FloorRecipientsPerSecond, double Ratio,
-        double RefillSeconds, double FloorSeconds, double FloorFirstSeconds, double FloorSecondSeconds, double RefillPeakMb, long PlatformCalls);
+        double RefillSeconds, double FloorSeconds, double RefillPeakMb, long PlatformCalls,
+        double RefillCpuSeconds, double FloorCpuSeconds, double RefillServerCpuSeconds, double FloorServerCpuSeconds, IReadOnlyList<Phase> Phases);
+
+    /// <summary>One measured phase: wall seconds, CPU seconds of this process (the client side) and of the sandbox process.</summary>
+    private sealed record Phase(double Seconds, double CpuSeconds, double ServerCpuSeconds)
+    {
+        public string Name { get; init; } = string.Empty;
+    }
 }

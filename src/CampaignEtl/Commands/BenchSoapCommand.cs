@@ -283,7 +283,7 @@ internal static class BenchSoapCommand
         return answer.Descendants().First(e => e.Name.LocalName == "loginReturn").Value;
     }
 
-    private static TimeSpan ChildCpu(Process? child)
+    internal static TimeSpan ChildCpu(Process? child)
     {
         if (child is null)
         {
@@ -294,7 +294,7 @@ internal static class BenchSoapCommand
         return child.TotalProcessorTime;
     }
 
-    private static TimeSpan ProcessCpu()
+    internal static TimeSpan ProcessCpu()
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;
