@@ -214,9 +214,12 @@ internal static class BenchRefillCommand
         {
             var cpu = BenchSoapCommand.ProcessCpu();
             var serverCpu = BenchSoapCommand.ChildCpu(sandboxProcess);
+            var allocated = GC.GetTotalAllocatedBytes(precise: false);
+            var collections = GC.CollectionCount(0);
             var watch = Stopwatch.StartNew();
             var result = await phase();
-            done(new Phase(watch.Elapsed.TotalSeconds, (BenchSoapCommand.ProcessCpu() - cpu).TotalSeconds, (BenchSoapCommand.ChildCpu(sandboxProcess) - serverCpu).TotalSeconds));
+            done(new Phase(watch.Elapsed.TotalSeconds, (BenchSoapCommand.ProcessCpu() - cpu).TotalSeconds, (BenchSoapCommand.ChildCpu(sandboxProcess) - serverCpu).TotalSeconds,
+                (GC.GetTotalAllocatedBytes(precise: false) - allocated) / 1048576.0, GC.CollectionCount(0) - collections));
             return result;
         }
 
@@ -446,8 +449,8 @@ internal static class BenchRefillCommand
         double RefillSeconds, double FloorSeconds, double RefillPeakMb, long PlatformCalls,
         double RefillCpuSeconds, double FloorCpuSeconds, double RefillServerCpuSeconds, double FloorServerCpuSeconds, IReadOnlyList<Phase> Phases);
 
-    /// <summary>One measured phase: wall seconds, CPU seconds of this process (the client side) and of the sandbox process.</summary>
-    private sealed record Phase(double Seconds, double CpuSeconds, double ServerCpuSeconds)
+    /// <summary>One measured phase: wall seconds, CPU seconds of this process (the client side) and of the sandbox process, MB allocated here, gen-0 collections.</summary>
+    private sealed record Phase(double Seconds, double CpuSeconds, double ServerCpuSeconds, double AllocatedMb, int Gen0Collections)
     {
         public string Name { get; init; } = string.Empty;
     }
