@@ -55,7 +55,7 @@ internal static class BenchCommand
                 ? await MeasureAsync(sizes[0], root, token)
                 : await RunChildrenAsync(sizes, root, parse.GetValue(json), token);
         });
-        return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors") { export, BenchSoapCommand.Build(config) };
+        return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors") { export, BenchSoapCommand.Build(config), BenchRefillCommand.Build() };
     }
 
     private static async Task<int> RunChildrenAsync(int[] sizes, string root, bool json, CancellationToken cancellationToken)
@@ -237,7 +237,7 @@ internal static class BenchCommand
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
-    private static bool CanWrite(string folder, out string reason)
+    internal static bool CanWrite(string folder, out string reason)
     {
         try
         {

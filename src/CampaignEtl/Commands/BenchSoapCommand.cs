@@ -39,11 +39,11 @@ internal static class BenchSoapCommand
 
     // The ids carry the call number in a fixed-width slot, so the floor's prebuilt envelope is patched in place.
     private const string CallSlot = "c000000";
-    private const string Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
-    private const string Encoding = "http://schemas.xmlsoap.org/soap/encoding/";
-    private const string Xsd = "http://www.w3.org/2001/XMLSchema";
-    private const string Xsi = "http://www.w3.org/2001/XMLSchema-instance";
-    private const string RecipientNamespace = "urn:api.broadmail.de/soap11/RpcRecipient";
+    internal const string Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
+    internal const string Encoding = "http://schemas.xmlsoap.org/soap/encoding/";
+    internal const string Xsd = "http://www.w3.org/2001/XMLSchema";
+    internal const string Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+    internal const string RecipientNamespace = "urn:api.broadmail.de/soap11/RpcRecipient";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private static readonly string[] AttributeNames = [.. Enumerable.Range(1, AttributeCount).Select(i => "attribute" + i.ToString("D2", CultureInfo.InvariantCulture))];
@@ -274,7 +274,7 @@ internal static class BenchSoapCommand
     }
 
     /// <summary>A plain login, so the floor's envelope carries a live session and the server does the real work.</summary>
-    private static async Task<string> LoginAsync(HttpClient http, CancellationToken cancellationToken)
+    internal static async Task<string> LoginAsync(HttpClient http, CancellationToken cancellationToken)
     {
         var body = string.Create(CultureInfo.InvariantCulture, $"""
             <?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="{Envelope}" xmlns:xsd="{Xsd}" xmlns:xsi="{Xsi}"><soapenv:Body><ns1:login soapenv:encodingStyle="{Encoding}" xmlns:ns1="urn:api.broadmail.de/soap11/RpcSession"><in0 xsi:type="xsd:long">{MandatorId}</in0><in1 xsi:type="xsd:string">{User}</in1><in2 xsi:type="xsd:string">{Password}</in2></ns1:login></soapenv:Body></soapenv:Envelope>
@@ -288,7 +288,7 @@ internal static class BenchSoapCommand
         return answer.Descendants().First(e => e.Name.LocalName == "loginReturn").Value;
     }
 
-    private static TimeSpan ChildCpu(Process? child)
+    internal static TimeSpan ChildCpu(Process? child)
     {
         if (child is null)
         {
@@ -299,14 +299,14 @@ internal static class BenchSoapCommand
         return child.TotalProcessorTime;
     }
 
-    private static TimeSpan ProcessCpu()
+    internal static TimeSpan ProcessCpu()
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;
     }
 
     /// <summary>One batch: ids and addresses carry the call number (so every call inserts), values are fixed and include non-ASCII and XML-special text.</summary>
-    private sealed class Batch
+    internal sealed class Batch
     {
         public Batch()
         {
@@ -371,7 +371,7 @@ internal static class BenchSoapCommand
         // "c000000-r0000": the call slot, then the row.
         private static string Id(int call, int row) => string.Create(CultureInfo.InvariantCulture, $"c{call:D6}-r{row:D4}");
 
-        private static void Scalar(XmlWriter writer, string name, string type, string value)
+        internal static void Scalar(XmlWriter writer, string name, string type, string value)
         {
             writer.WriteStartElement(name);
             writer.WriteAttributeString("type", Xsi, type);
@@ -380,7 +380,7 @@ internal static class BenchSoapCommand
         }
 
         // As the client writes arrays: soapenc:Array with soapenc:arrayType, items without xsi:type.
-        private static void Array(XmlWriter writer, string name, string?[] values)
+        internal static void Array(XmlWriter writer, string name, string?[] values)
         {
             writer.WriteStartElement(name);
             writer.WriteAttributeString("type", Xsi, "soapenc:Array");
@@ -405,7 +405,7 @@ internal static class BenchSoapCommand
     }
 
     /// <summary>The floor's envelope, built once; each call rewrites the 6 call digits of every id and address in place.</summary>
-    private sealed class PreparedEnvelope
+    internal sealed class PreparedEnvelope
     {
         private readonly int[] slots;
 
