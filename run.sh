@@ -2,7 +2,7 @@
 # CampaignEtl: the two commands.
 #   ./run.sh               restore, build (Release), create the demo CRM when absent, run the nightly job once
 #   ./run.sh test [args]   run every test; ends with the line "N passed, N failed"
-#   ./run.sh <verb> ...    build, then pass the verb to the CLI (run, worker, status, audit verify, demo seed, bench export)
+#   ./run.sh <verb> ...    build, then pass the verb to the CLI (run, worker, status, audit verify, demo seed, bench export|soap|refill, sandbox serve)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
