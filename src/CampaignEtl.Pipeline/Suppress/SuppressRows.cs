@@ -4,11 +4,7 @@ using CampaignEtl.Crm.Suppression;
 namespace CampaignEtl.Pipeline.Suppress;
 
 /// <summary>Why a row was not taken: the column at fault, a reason code and a detail without personal data.</summary>
-internal sealed record RowProblem(string Column, string Reason, string Detail, string RecipientId = "")
-{
-    /// <summary>The platform's unsubscribe list may key a recipient by address: a reject file never holds one.</summary>
-    public string RecipientId { get; } = RecipientId.Contains('@', StringComparison.Ordinal) ? string.Empty : RecipientId;
-}
+internal sealed record RowProblem(string Column, string Reason, string Detail, string RecipientId = "");
 
 /// <summary>A row read into an event, or the problem that kept it out.</summary>
 internal readonly record struct ParsedRow(SuppressionEvent? Event, RowProblem? Problem)
@@ -159,6 +155,10 @@ internal static class SuppressRows
         var email = id.Contains('@', StringComparison.Ordinal) ? id : string.Empty;
         return new SuppressionEvent(SuppressionKind.Unsubscribe, id, email, list, at, string.Empty, string.Empty, source);
     }
+
+    /// <summary>The platform's unsubscribe list may key a recipient by address: a reject file never holds one.</summary>
+    public static string RecipientForReject(string recipientId) =>
+        recipientId.Contains('@', StringComparison.Ordinal) ? string.Empty : recipientId;
 
     public static bool TryIso(string? text, out DateTimeOffset at) =>
         DateTimeOffset.TryParseExact(Text(text), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at);

@@ -109,7 +109,7 @@ public sealed class SuppressStage(
                 }
             }
 
-            if (!counts.IsBalanced || run.Events != run.Applied + run.ApplyRejected + run.AlreadyApplied)
+            if (!counts.IsBalanced || run.Events != run.Applied + run.ApplyRejected + run.AlreadyApplied + run.NotManaged)
             {
                 failure = StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
                     $"suppress: read {counts.RowsIn} <> applied {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}; events {run.Events}"));
@@ -497,11 +497,11 @@ public sealed class SuppressStage(
                         "no CRM person with this recipient id or address", ct);
                     break;
                 case ApplyOutcome.UnknownRecipientList:
-                    run.ApplyRejected++;
-                    counts.RowsRejected++;
-                    counts.Add("rejected:unknown-recipient-list", 1);
-                    await WriteRejectAsync(run, file, line, e.RecipientId, "list-id", "unknown-recipient-list",
-                        string.Create(CultureInfo.InvariantCulture, $"list {e.ListId} is not under Export:RecipientLists"), ct);
+                    // A list this job does not fill (the client has others): nothing here to revoke, and not bad
+                    // data either; as rejects they would push a busy night over Run:MaxRejectRate.
+                    run.NotManaged++;
+                    counts.RowsExcluded++;
+                    counts.Add("excluded:list-not-managed", 1);
                     break;
                 default:
                     throw new InvalidOperationException("Unknown apply outcome.");
@@ -510,7 +510,7 @@ public sealed class SuppressStage(
     }
 
     private static async Task WriteRejectAsync(RunState run, string source, long row, string recipientId, string column, string reason, string detail, CancellationToken ct) =>
-        await run.Rejects.WriteRecordAsync([source, row.ToString(CultureInfo.InvariantCulture), "recipient", recipientId, column, reason, detail], ct);
+        await run.Rejects.WriteRecordAsync([source, row.ToString(CultureInfo.InvariantCulture), "recipient", SuppressRows.RecipientForReject(recipientId), column, reason, detail], ct);
 
     /// <summary>What one attempt carries between its steps.</summary>
     private sealed class RunState(StageContext context, StageCounts counts, CsvWriter rejects, CsvWriter ambiguities)
@@ -534,6 +534,9 @@ public sealed class SuppressStage(
         public long Applied { get; set; }
 
         public long AlreadyApplied { get; set; }
+
+        /// <summary>Unsubscribes from recipient lists not under Export:RecipientLists.</summary>
+        public long NotManaged { get; set; }
 
         public long ApplyRejected { get; set; }
 

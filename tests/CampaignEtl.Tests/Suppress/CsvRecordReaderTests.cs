@@ -61,10 +61,10 @@ public sealed class CsvRecordReaderTests
     }
 
     [Fact]
-    public void RowProblem_RecipientKeyedByAddress_KeepsTheAddressOutOfTheRejectFile()
+    public void RecipientForReject_RecipientKeyedByAddress_KeepsTheAddressOutOfTheRejectFile()
     {
-        new RowProblem("list-id", "bad-number", "not a recipient list id", "someone@example.org").RecipientId.ShouldBeEmpty();
-        new RowProblem("list-id", "bad-number", "not a recipient list id", "003000000000001").RecipientId.ShouldBe("003000000000001");
+        SuppressRows.RecipientForReject("someone@example.org").ShouldBeEmpty();
+        SuppressRows.RecipientForReject("003000000000001").ShouldBe("003000000000001");
     }
 
     [Fact]
