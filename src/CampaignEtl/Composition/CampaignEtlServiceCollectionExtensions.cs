@@ -71,7 +71,8 @@ public static class CampaignEtlServiceCollectionExtensions
             platform.User = sandbox.User;
             platform.Password = sandbox.Password;
         });
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedSandbox>(sp, sandbox));
+        AddValidated<SandboxOptions, SandboxOptionsValidator>(services, SandboxOptions.Section, runsStages);
+        services.AddSingleton<EmbeddedSandbox>();
         services.AddSingleton<IPlatformClientFactory>(sp => sp.GetRequiredService<EmbeddedSandbox>());
         if (runsStages)
         {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using CampaignEtl.Crm.Store;
+using CampaignEtl.Pipeline.Export;
 using CampaignEtl.Pipeline.Options;
+using CampaignEtl.Pipeline.Refill;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +19,7 @@ namespace CampaignEtl.Composition;
 /// created in it as regular lists with the attributes the refill sends.
 /// </summary>
 internal sealed class EmbeddedSandbox(
-    SandboxOptions sandboxOptions,
+    IOptions<SandboxOptions> sandbox,
     IOptions<PlatformOptions> platformOptions,
     IOptions<ExportOptions> exportOptions,
     IOptions<DataOptions> dataOptions,
@@ -25,15 +27,9 @@ internal sealed class EmbeddedSandbox(
     ILoggerFactory loggers,
     ILogger<EmbeddedSandbox> logger) : IHostedService, IPlatformClientFactory, IAsyncDisposable
 {
-    /// <summary>Attributes every refilled recipient carries besides the list's own (see the refill stage).</summary>
-    internal static readonly string[] TechnicalAttributes = ["description", "media-type", "entity-type", "entity-id"];
-
     private SandboxPlatform? _platform;
     private string? _startFailure;
     private PlatformClientFactory? _clients;
-
-    /// <summary>The running sandbox (for tests and the demo seed); null before start.</summary>
-    public SandboxPlatform? Platform => _platform;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +50,7 @@ internal sealed class EmbeddedSandbox(
     {
         var root = Path.Combine(Path.GetFullPath(dataOptions.Value.Folder), "sandbox");
         Directory.CreateDirectory(root);
-        var options = Copy(sandboxOptions);
+        var options = Copy(sandbox.Value);
         options.DatabasePath ??= Path.Combine(root, "sandbox.db");
         options.DropFolder ??= Path.Combine(root, "drop");
         foreach (var list in exportOptions.Value.RecipientLists)
@@ -64,7 +60,8 @@ internal sealed class EmbeddedSandbox(
                 Id = list.ListId,
                 Name = list.Name,
                 IsOptInList = false,
-                Attributes = [.. TechnicalAttributes, .. list.Attributes.Keys.Order(StringComparer.Ordinal)],
+                // What the refill sends: the technical fields after recipient id, email and opt-in id, then the list's own.
+                Attributes = [.. ExportColumns.Technical[RefillColumns.FirstAttribute..], .. list.Attributes.Keys.Order(StringComparer.Ordinal)],
             });
         }
 
@@ -97,7 +94,7 @@ internal sealed class EmbeddedSandbox(
     public async Task<DemoPlatformSummary> SeedDemoAsync(CrmDatabase crm, CancellationToken cancellationToken)
     {
         var root = Path.Combine(Path.GetFullPath(dataOptions.Value.Folder), "sandbox");
-        var databasePath = sandboxOptions.DatabasePath ?? Path.Combine(root, "sandbox.db");
+        var databasePath = sandbox.Value.DatabasePath ?? Path.Combine(root, "sandbox.db");
         foreach (var file in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" }.Where(File.Exists))
         {
             File.Delete(file);
@@ -124,7 +121,7 @@ internal sealed class EmbeddedSandbox(
                     unsubscribes++;
                     break;
                 case 3:
-                    await state.SetBounceCountAsync(email, BounceCategory.Hard, sandboxOptions.HardBounceThreshold, cancellationToken);
+                    await state.SetBounceCountAsync(email, BounceCategory.Hard, sandbox.Value.HardBounceThreshold, cancellationToken);
                     outbounces++;
                     break;
                 default:

@@ -252,4 +252,31 @@ public sealed class CliTests
         result.ExitCode.ShouldBe(2, result.ToString());
         result.Stderr.ShouldContain("--stage ingest: this version has no 'ingest' stage yet; available: suppress, export, refill");
     }
+
+    [Fact]
+    public async Task Run_ExportWithoutTheRunsSuppress_Exits5SayingWhatToRunAndTouchesNothing()
+    {
+        using var workspace = new TestWorkspace(contacts: 100);
+        var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--from", "export", "--config", config);
+
+        result.ExitCode.ShouldBe(5, result.ToString());
+        result.Stderr.ShouldContain("export refused: suppress has not succeeded");
+        result.Stderr.ShouldContain("--without-suppress");
+        workspace.ArchivedFiles().ShouldBeEmpty();
+        (await (await workspace.JournalAsync()).ListRunsAsync(10, TestContext.Current.CancellationToken)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Run_EmbeddedSandboxWithBadFaultRate_Exits2NamingTheKey()
+    {
+        using var workspace = new TestWorkspace(contacts: 100);
+        var config = Support.Cli.WriteConfig(workspace.Folder, """{ "Data": { "Folder": "%DATA%" }, "Sandbox": { "Embedded": true, "FaultRate": 2 } }""");
+
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
+
+        result.ExitCode.ShouldBe(2, result.ToString());
+        result.Stderr.ShouldContain("Sandbox:FaultRate");
+    }
 }
