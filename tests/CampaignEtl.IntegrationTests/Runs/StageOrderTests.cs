@@ -96,6 +96,19 @@ public sealed class StageOrderTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_StageFailsAfterPlatformCalls_TheCallsReachTheJournal()
+    {
+        _suppress.Fail = true;
+        _suppress.PlatformCallsBeforeFailing = 7;
+
+        var outcome = await Runner().RunAsync(Request(StageName.Suppress), CancellationToken.None);
+
+        outcome.Stages.Single().Status.ShouldBe(StageStatus.Failed);
+        outcome.Stages.Single().Counts.PlatformCalls.ShouldBe(7);
+        (await Journal().ListAttemptsAsync(outcome.Run.RunId, CancellationToken.None)).Single().PlatformCalls.ShouldBe(7);
+    }
+
+    [Fact]
     public async Task RunAsync_DryRunOfExportWithoutSuppress_RunsAndWritesNothing()
     {
         var outcome = await Runner().RunAsync(Request(StageName.Export) with { DryRun = true }, CancellationToken.None);
@@ -125,12 +138,15 @@ public sealed class StageOrderTests : IDisposable
 
         public RunOverrides? LastOverrides { get; private set; }
 
+        public long PlatformCallsBeforeFailing { get; set; }
+
         public Task<IReadOnlyList<string>> ValidateAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
 
         public Task<StageCounts> RunAsync(StageContext context, CancellationToken cancellationToken)
         {
             Runs++;
             LastOverrides = context.Overrides;
+            context.Progress.SetPlatformCalls(PlatformCallsBeforeFailing);
             return Fail ? throw new StageFailedException(name.ToText() + " failed on purpose") : Task.FromResult(new StageCounts());
         }
     }
