@@ -54,10 +54,9 @@ public sealed class ExportStage(
             }
         }
 
-        var maxRate = runOptions.Value.MaxRejectRate;
-        if (counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
+        if (StageFailedException.ForRejectRate(counts, runOptions.Value.MaxRejectRate) is { } tooManyRejects)
         {
-            throw StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
+            throw tooManyRejects;
         }
 
         return counts;

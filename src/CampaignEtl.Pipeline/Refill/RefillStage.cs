@@ -92,10 +92,9 @@ public sealed class RefillStage(
                 $"refill: read {counts.RowsIn} <> accepted {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}"));
         }
 
-        var maxRate = runOptions.Value.MaxRejectRate;
-        if (counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
+        if (StageFailedException.ForRejectRate(counts, runOptions.Value.MaxRejectRate) is { } tooManyRejects)
         {
-            throw StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
+            throw tooManyRejects;
         }
 
         return counts;

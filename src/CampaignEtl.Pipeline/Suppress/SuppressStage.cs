@@ -115,11 +115,7 @@ public sealed class SuppressStage(
                     $"suppress: read {counts.RowsIn} <> applied {counts.RowsOut} + rejected {counts.RowsRejected} + excluded {counts.RowsExcluded}; events {run.Events}"));
             }
 
-            var maxRate = runOptions.Value.MaxRejectRate;
-            if (failure is null && counts.RowsIn > 0 && (double)counts.RowsRejected / counts.RowsIn > maxRate)
-            {
-                failure = StageFailedException.RejectRateExceeded(counts.RowsRejected, counts.RowsIn, maxRate);
-            }
+            failure ??= StageFailedException.ForRejectRate(counts, runOptions.Value.MaxRejectRate);
 
             await rejects.FlushAsync(cancellationToken);
             await ambiguities.FlushAsync(cancellationToken);

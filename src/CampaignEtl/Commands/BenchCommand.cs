@@ -69,17 +69,7 @@ internal static class BenchCommand
         foreach (var size in sizes)
         {
             var folder = Path.Combine(root, size.ToString(CultureInfo.InvariantCulture));
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            foreach (var arg in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            foreach (var arg in new[] { "bench", "export", "--child", "--contacts", size.ToString(CultureInfo.InvariantCulture), "--folder", folder })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
+            var start = ThisProgram("bench", "export", "--child", "--contacts", size.ToString(CultureInfo.InvariantCulture), "--folder", folder);
             using var process = Process.Start(start)!;
             var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
@@ -217,6 +207,18 @@ internal static class BenchCommand
     }
 
     /// <summary>Starts a new peak-memory measurement (Linux: resets VmHWM).</summary>
+    /// <summary>This program again (the dll under <c>dotnet</c>, or the apphost) with <paramref name="args"/>, its output read by the caller.</summary>
+    internal static ProcessStartInfo ThisProgram(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        foreach (var arg in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)).Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
     internal static void ResetPeak()
     {
         if (OperatingSystem.IsLinux())

@@ -82,22 +82,6 @@ internal static class BenchRefillCommand
         return refill;
     }
 
-    private static ProcessStartInfo Self(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        foreach (var arg in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return start;
-    }
-
     private static async Task<int> RunChildrenAsync(int[] sizes, string root, bool json, CancellationToken cancellationToken)
     {
         if (!json)
@@ -109,7 +93,7 @@ internal static class BenchRefillCommand
         foreach (var size in sizes)
         {
             var folder = Path.Combine(root, size.ToString(CultureInfo.InvariantCulture));
-            using var process = Process.Start(Self("bench", "refill", "--child", "--recipients", size.ToString(CultureInfo.InvariantCulture), "--folder", folder))!;
+            using var process = Process.Start(BenchCommand.ThisProgram("bench", "refill", "--child", "--recipients", size.ToString(CultureInfo.InvariantCulture), "--folder", folder))!;
             var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
             if (process.ExitCode != 0)
@@ -151,17 +135,14 @@ internal static class BenchRefillCommand
             RecipientLists = { new SandboxListOptions { Id = ListId, Name = ListName, IsOptInList = true, Attributes = [.. ExportColumns.Technical.Skip(RefillColumns.FirstAttribute), .. ListAttributes] } },
         };
         await using var sandbox = await SandboxPlatform.StartAsync(options, TimeProvider.System, NullLoggerFactory.Instance, cancellationToken);
-        await Console.Out.WriteLineAsync(sandbox.Endpoint.ToString());
-        await Console.Out.FlushAsync(cancellationToken);
-        await Console.In.ReadToEndAsync(cancellationToken);
-        return ExitCodes.Success;
+        return await BenchSoapCommand.ServeUntilInputClosesAsync(sandbox, cancellationToken);
     }
 
     private static async Task<int> MeasureAsync(int recipients, string folder, CancellationToken cancellationToken)
     {
         ReadOnlyFiles.DeleteTree(folder);
         Directory.CreateDirectory(folder);
-        var start = Self("bench", "refill", "--serve-sandbox", "--folder", Path.Combine(folder, "sandbox"));
+        var start = BenchCommand.ThisProgram("bench", "refill", "--serve-sandbox", "--folder", Path.Combine(folder, "sandbox"));
         start.RedirectStandardInput = true;
         using var child = Process.Start(start) ?? throw new InvalidOperationException("the sandbox child process did not start");
         try

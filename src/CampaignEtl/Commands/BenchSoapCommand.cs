@@ -99,6 +99,12 @@ internal static class BenchSoapCommand
     private static async Task<int> ServeAsync(CancellationToken cancellationToken)
     {
         await using var sandbox = await StartSandboxAsync(cancellationToken);
+        return await ServeUntilInputClosesAsync(sandbox, cancellationToken);
+    }
+
+    /// <summary>A sandbox child's life: its endpoint alone on standard output, then serving until the parent closes standard input.</summary>
+    internal static async Task<int> ServeUntilInputClosesAsync(SandboxPlatform sandbox, CancellationToken cancellationToken)
+    {
         await Console.Out.WriteLineAsync(sandbox.Endpoint.ToString());
         await Console.Out.FlushAsync(cancellationToken);
         await Console.In.ReadToEndAsync(cancellationToken);
@@ -107,17 +113,8 @@ internal static class BenchSoapCommand
 
     private static Process StartChild()
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
-        foreach (var arg in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var arg in new[] { "bench", "soap", "--serve-sandbox" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = BenchCommand.ThisProgram("bench", "soap", "--serve-sandbox");
+        start.RedirectStandardInput = true;
         return Process.Start(start) ?? throw new InvalidOperationException("the sandbox child process did not start");
     }
 
