@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using CampaignEtl.Crm.Demo;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.IntegrationTests.Support;
 using CampaignEtl.IntegrationTests.Transfer;
@@ -90,7 +91,7 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         // Night 2: suppress, export, refill and ingest, in that order; the response files come over SFTP.
         var night2 = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
         night2.ExitCode.ShouldBe(0, night2.ToString());
-        var order = new[] { "suppress", "export", "refill", "ingest" }.Select(s => night2.Stdout.IndexOf(s.PadRight(10) + "1 succeeded", StringComparison.Ordinal)).ToList();
+        var order = new[] { "suppress", "export", "refill", "ingest" }.Select(s => night2.Stdout.IndexOf(s.PadRight(16) + "1 succeeded", StringComparison.Ordinal)).ToList();
         order.ShouldAllBe(at => at >= 0, night2.ToString());
         order.ShouldBeInOrder(SortDirection.Ascending);
 
@@ -124,7 +125,8 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         // Campaign totals: one per event of the campaign's mailing (bounced = soft + hard).
         foreach (var (mailing, campaign) in new[] { (CampaignMailing, CampaignModeId), (CampaignActivityMailing, CampaignActivityModeId) })
         {
-            (await TotalsAsync(workspace, campaign)).ShouldBe(ExpectedTotals(events.Where(e => e.MailingId == mailing)), $"campaign {campaign}");
+            var expectedTotals = ExpectedTotals(events.Where(e => e.MailingId == mailing));
+            (await TotalsAsync(workspace, campaign)).ShouldBe(expectedTotals, $"campaign {campaign}: sent, opened, clicked, bounced, unsubscribed should be {string.Join(", ", expectedTotals)}; ingest: {ingest.CountsJson}");
         }
 
         // Activities: one task per event of the webinar's mailing, on the person, with the campaign (none on a lead).
@@ -146,17 +148,32 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         // Bounces and unsubscribes of every mailing, linked or not, reached the people.
         foreach (var hard in events.Where(e => e.EventType == "hardbounce").Select(e => e.RecipientId).Distinct())
         {
-            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND email_bounced_at IS NOT NULL", hard)).ShouldBe(1, $"hard bounce of {hard}");
+            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND email_bounced_at IS NOT NULL", ("$id", hard))).ShouldBe(1, $"hard bounce of {hard}");
         }
 
         foreach (var soft in events.Where(e => e.EventType == "softbounce").Select(e => e.RecipientId).Distinct())
         {
-            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND soft_bounce_count >= 1", soft)).ShouldBe(1, $"soft bounce of {soft}");
+            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND soft_bounce_count >= 1", ("$id", soft))).ShouldBe(1, $"soft bounce of {soft}");
         }
 
-        foreach (var unsubscribed in events.Where(e => e.EventType == "unsubscribe").Select(e => e.RecipientId).Distinct())
+        // The platform's ClosedLoop reports a mailing's unsubscribe with the mailing's list, so suppress may already have
+        // revoked that list's opt-in before ingest reads the client-wide one from the file: either stops the mail.
+        foreach (var unsubscribe in events.Where(e => e.EventType == "unsubscribe"))
         {
-            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND has_opted_out_of_email = 1", unsubscribed)).ShouldBe(1, $"unsubscribe of {unsubscribed}");
+            (await CountAsync(workspace, "SELECT count(*) FROM person WHERE id = $id AND (has_opted_out_of_email = 1 OR instr(opt_ins_revoked, $optIn) > 0)",
+                    ("$id", unsubscribe.RecipientId), ("$optIn", string.Create(CultureInfo.InvariantCulture, $",{OptInOf(unsubscribe.ListId)},"))))
+                .ShouldBe(1, $"unsubscribe of {unsubscribe.RecipientId} from list {unsubscribe.ListId}");
+        }
+
+        // And tonight's refill, after tonight's suppress, already left them out of the lists.
+        await using (var platform = await OpenSandboxAsync(workspace))
+        {
+            foreach (var list in new[] { NewsletterDe, NewsletterEn, ProductUpdates })
+            {
+                var members = (await platform.State.GetListMembersAsync(list, Ct)).Select(m => m.RecipientId).ToHashSet(StringComparer.Ordinal);
+                members.ShouldNotBeEmpty();
+                events.Where(e => e.ListId == list && e.EventType is "unsubscribe" or "hardbounce").Select(e => e.RecipientId).Where(members.Contains).ShouldBeEmpty($"list {list}");
+            }
         }
 
         // Night 3: the same files are still on the drop (nothing is moved by default), and nothing is ingested twice.
@@ -192,6 +209,14 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
             Retry = new { Attempts = 3, BaseDelay = "00:00:00.100" },
         },
     });
+
+    private static long OptInOf(long? listId) => listId switch
+    {
+        NewsletterDe => DemoCrmSeeder.OptInNewsletterDe,
+        NewsletterEn => DemoCrmSeeder.OptInNewsletterEn,
+        ProductUpdates => DemoCrmSeeder.OptInProductUpdates,
+        _ => throw new ArgumentOutOfRangeException(nameof(listId), listId, "not a demo recipient list"),
+    };
 
     private static string Label(string eventType) => eventType switch
     {
@@ -248,14 +273,14 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         return connection;
     }
 
-    private static async Task<long> CountAsync(TestWorkspace workspace, string sql, string? id = null)
+    private static async Task<long> CountAsync(TestWorkspace workspace, string sql, params (string Name, object Value)[] parameters)
     {
         await using var crm = await OpenCrmAsync(workspace);
         await using var command = crm.CreateCommand();
         command.CommandText = sql;
-        if (id is not null)
+        foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue(name, value);
         }
 
         return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), CultureInfo.InvariantCulture);
