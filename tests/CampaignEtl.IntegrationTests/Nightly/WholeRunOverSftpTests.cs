@@ -25,15 +25,18 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
     private const long NewsletterEn = 1002;
     private const long ProductUpdates = 1003;
 
-    // Demo campaigns (DemoCrmSeeder): 9001 "Autumn newsletter 2026" syncs members, 9002 the webinar syncs members and activities.
-    private const long CampaignMailing = 9001;
-    private const long CampaignActivityMailing = 9002;
-    private const string CampaignModeId = "701000000000001";
-    private const string CampaignActivityModeId = "701000000000002";
-    private const string WebinarName = "Webinar invitation: Q4 product tour";
+    // The demo seed's own mailings (9001, 9002: demo campaigns), whose response exports wait in the drop for night 1.
+    private static readonly long[] DemoMailings = [9001, 9002];
+
+    // Tonight's mailings, linked to campaigns of this test: one syncs members, one members and activities.
+    private const long CampaignMailing = 9201;
+    private const long CampaignActivityMailing = 9202;
+    private const string CampaignModeId = "701000000000201";
+    private const string CampaignActivityModeId = "701000000000202";
+    private const string WebinarName = "E2E webinar";
 
     // A mailing no CRM campaign is linked to: its sends, opens and clicks are ignored, its bounces and unsubscribes still count.
-    private const long UnlinkedMailing = 9100;
+    private const long UnlinkedMailing = 9300;
 
     private static readonly string[] Precedence = ["Clicked", "Opened", "Bounced", "Unsubscribed", "Sent"];
 
@@ -46,17 +49,33 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         using var workspace = new TestWorkspace(contacts: 0);
         var drop = Path.Combine(workspace.Folder, "sandbox", "drop");
         var config = Support.Cli.WriteConfig(workspace.Folder, Config(drop));
-        (await Support.Cli.RunAsync(workspace.Folder, "demo", "seed", "--contacts", "600", "--seed", "3", "--config", config)).ExitCode.ShouldBe(0);
+        var seeded = await Support.Cli.RunAsync(workspace.Folder, "demo", "seed", "--contacts", "600", "--seed", "3", "--config", config);
+        seeded.ExitCode.ShouldBe(0, seeded.ToString());
+        await CreateCampaignsAsync(workspace);
 
-        // Night 1: the lists are filled; nothing is on the drop yet.
+        // Night 1: the lists are filled, and the demo's mailings of yesterday come back over SFTP.
         var night1 = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
         night1.ExitCode.ShouldBe(0, night1.ToString());
         night1.Stdout.ShouldContain("refill          1 succeeded");
+        night1.Stdout.ShouldContain("ingest          1 succeeded");
+        var demoEvents = 0;
+        await using (var platform = await OpenSandboxAsync(workspace))
+        {
+            foreach (var mailing in DemoMailings)
+            {
+                demoEvents += (await platform.State.GetEventsAsync(mailing, Ct)).Count;
+            }
+        }
+
+        var first = await IngestAttemptAsync(workspace, RunIdOf(night1));
+        first.RowsIn.ShouldBe(demoEvents);
+        first.RowsIn.ShouldBeGreaterThan(0);
+        (first.RowsOut + first.RowsRejected + first.RowsExcluded).ShouldBe(first.RowsIn);
 
         // The platform's day: three mailings to the filled lists, their response exports written to the drop.
         var day = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime).AddDays(-3);
         var rates = new MailingSimulationRates { HardBounce = 0.04, SoftBounce = 0.04, Open = 0.5, Click = 0.4, Unsubscribe = 0.1 };
-        List<SandboxResponseEvent> events;
+        var events = new List<SandboxResponseEvent>();
         await using (var platform = await OpenSandboxAsync(workspace))
         {
             platform.DropFolder.ShouldBe(drop);
@@ -64,9 +83,8 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
             {
                 var simulated = await platform.SimulateMailingAsync(mailing, list, seed, day, rates, Ct);
                 simulated.Sends.ShouldBeGreaterThan(20, $"mailing {mailing}");
+                events.AddRange(await platform.State.GetEventsAsync(mailing, Ct));
             }
-
-            events = [.. (await platform.State.GetEventsAsync(null, Ct)).Where(e => e.MailingId is not null)];
         }
 
         // Every kind of event occurs in the linked mailings, or the checks below would prove less than they claim.
@@ -75,11 +93,17 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
             events.Count(e => e.MailingId is CampaignMailing or CampaignActivityMailing && e.EventType == type).ShouldBeGreaterThan(0, type);
         }
 
-        // The demo's earlier members of campaign 9001 were added weeks ago; one member was edited in the CRM after tonight's events.
+        // Some recipients were members of the campaign for weeks ('Sent', an old change); one member was edited in the
+        // CRM after tonight's events (a weaker status, but newer: it stays).
         var editedInCrm = events.First(e => e.MailingId == CampaignMailing && e.EventType == "click").RecipientId;
-        await workspace.ExecuteCrmAsync(
-            "UPDATE campaign_member SET updated_at = $old WHERE campaign_id = $c",
-            ("$old", CrmTime.Format(new DateTimeOffset(day.AddDays(-30).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))), ("$c", CampaignModeId));
+        var longAgo = CrmTime.Format(new DateTimeOffset(day.AddDays(-30).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+        foreach (var recipient in events.Where(e => e.MailingId == CampaignMailing).Select(e => e.RecipientId).Distinct().Where((_, i) => i % 4 == 0))
+        {
+            await workspace.ExecuteCrmAsync(
+                "INSERT INTO campaign_member (campaign_id, person_id, status, created_at, updated_at) VALUES ($c, $p, 'Sent', $old, $old)",
+                ("$c", CampaignModeId), ("$p", recipient), ("$old", longAgo));
+        }
+
         await workspace.ExecuteCrmAsync(
             """
             INSERT INTO campaign_member (campaign_id, person_id, status, created_at, updated_at) VALUES ($c, $p, 'Bounced', $now, $now)
@@ -97,6 +121,7 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
 
         var ingest = await IngestAttemptAsync(workspace, RunIdOf(night2));
         ingest.RowsIn.ShouldBe(events.Count);
+        Details(ingest).GetValueOrDefault("files-already-ingested").ShouldBe(DemoMailings.Length);
         ingest.RowsRejected.ShouldBe(0);
         (ingest.RowsOut + ingest.RowsRejected + ingest.RowsExcluded).ShouldBe(ingest.RowsIn);
         // The unlinked mailing's sends, opens and clicks are left out by name (its bounces and unsubscribes may be too,
@@ -105,7 +130,7 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
 
         // The files crossed the SFTP server whole: each archived copy has the bytes the sandbox wrote.
         var dropped = Directory.GetFiles(drop, "responses_*.csv").Select(Sha256).Order().ToList();
-        dropped.Count.ShouldBe(3);
+        dropped.Count.ShouldBe(5);
         workspace.ArchivedFiles("responses_*.csv").Select(Sha256).Order().ShouldBe(dropped);
 
         // Member statuses: per recipient, the strongest label of its events; the member edited after the events keeps its status.
@@ -141,9 +166,10 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         }
 
         (await CountAsync(workspace, "SELECT count(*) FROM task")).ShouldBe(tasksBefore + events.Count(e => e.MailingId == CampaignActivityMailing));
-        (await CountAsync(workspace, "SELECT count(*) FROM task t JOIN person p ON p.id = t.who_id WHERE t.external_key IS NOT NULL AND (p.entity_type = 'lead') <> (t.what_id IS NULL)")).ShouldBe(0);
+        (await CountAsync(workspace, "SELECT count(*) FROM task t JOIN person p ON p.id = t.who_id WHERE t.subject LIKE '% email campaign: E2E webinar' AND t.what_id IS NOT (CASE p.entity_type WHEN 'lead' THEN NULL ELSE $c END)", ("$c", CampaignActivityModeId)))
+            .ShouldBe(0);
         var clickUrls = events.Where(e => e.MailingId == CampaignActivityMailing && e.EventType == "click").Select(e => e.LinkUrl!).Order().ToList();
-        (await TextsAsync(workspace, "SELECT description FROM task WHERE subject LIKE 'Clicked email campaign:%' ORDER BY description")).ShouldBe(clickUrls);
+        (await TextsAsync(workspace, "SELECT description FROM task WHERE subject = 'Clicked email campaign: E2E webinar' ORDER BY description")).ShouldBe(clickUrls);
 
         // Bounces and unsubscribes of every mailing, linked or not, reached the people.
         foreach (var hard in events.Where(e => e.EventType == "hardbounce").Select(e => e.RecipientId).Distinct())
@@ -185,12 +211,27 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         night3.Stdout.ShouldContain("ingest          1 succeeded");
         var again = await IngestAttemptAsync(workspace, RunIdOf(night3));
         again.RowsIn.ShouldBe(0);
-        Details(again).GetValueOrDefault("files-already-ingested").ShouldBe(3);
+        Details(again).GetValueOrDefault("files-already-ingested").ShouldBe(5);
         (await MembersSnapshotAsync(workspace)).ShouldBe(membersBefore);
         new[] { await TotalsAsync(workspace, CampaignModeId), await TotalsAsync(workspace, CampaignActivityModeId) }.ShouldBe(totalsBefore);
         (await CountAsync(workspace, "SELECT count(*) FROM task")).ShouldBe(tasksAfterNight2);
-        Directory.GetFiles(drop, "responses_*.csv").Length.ShouldBe(3);
+        Directory.GetFiles(drop, "responses_*.csv").Length.ShouldBe(5);
     }
+
+    /// <summary>Tonight's two linked campaigns, with the default member statuses; no members yet.</summary>
+    private static Task CreateCampaignsAsync(TestWorkspace workspace) => workspace.ExecuteCrmAsync(
+        """
+        INSERT INTO campaign (id, name, type, status, platform_mailing_id, sync_mode, created_at, updated_at) VALUES
+          ('701000000000201', 'E2E newsletter', 'Email', 'In Progress', 9201, 'campaign', $now, $now),
+          ('701000000000202', 'E2E webinar', 'Email', 'In Progress', 9202, 'campaign+activity', $now, $now);
+        INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order)
+          SELECT c.id, s.label, s.responded, s.is_default, s.sort_order FROM campaign c,
+            (SELECT 'Sent' AS label, 0 AS responded, 1 AS is_default, 1 AS sort_order
+             UNION ALL SELECT 'Opened', 1, 0, 2 UNION ALL SELECT 'Clicked', 1, 0, 3
+             UNION ALL SELECT 'Bounced', 0, 0, 4 UNION ALL SELECT 'Unsubscribed', 0, 0, 5) s
+          WHERE c.id IN ('701000000000201', '701000000000202');
+        """,
+        ("$now", CrmTime.Format(TimeProvider.System.GetUtcNow())));
 
     private string Config(string drop) => JsonSerializer.Serialize(new
     {
@@ -331,12 +372,12 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         return [reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)];
     }
 
-    /// <summary>The activities ingest created (they carry an external key), counted per person and subject.</summary>
+    /// <summary>The activities ingest created for the E2E webinar, counted per person and subject.</summary>
     private static async Task<Dictionary<(string RecipientId, string Subject), int>> TasksAsync(TestWorkspace workspace)
     {
         await using var crm = await OpenCrmAsync(workspace);
         await using var command = crm.CreateCommand();
-        command.CommandText = "SELECT who_id, subject, count(*) FROM task WHERE external_key IS NOT NULL GROUP BY who_id, subject";
+        command.CommandText = "SELECT who_id, subject, count(*) FROM task WHERE external_key IS NOT NULL AND subject LIKE '% email campaign: E2E webinar' GROUP BY who_id, subject";
         var tasks = new Dictionary<(string, string), int>();
         await using var reader = await command.ExecuteReaderAsync(Ct);
         while (await reader.ReadAsync(Ct))
