@@ -38,6 +38,11 @@ internal abstract class FileDropBase(TransferOptions options, TimeProvider time,
 
     protected TransferOptions Options { get; } = options;
 
+    /// <summary>Where the drop is, for messages: folder or protocol, host, port and remote folder (no user, no secret).</summary>
+    public override string ToString() => Options.Protocol == TransferProtocol.Local
+        ? $"local folder {Options.LocalFolder}"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Options.Protocol} {Options.Host}:{Options.EffectivePort} folder '{Options.RemoteFolder}'");
+
     protected ILogger Logger { get; } = logger;
 
     public async Task<IReadOnlyList<RemoteFileEntry>> ListAsync(string? remoteFolder = null, CancellationToken cancellationToken = default)

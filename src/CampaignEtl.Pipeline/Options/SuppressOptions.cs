@@ -13,7 +13,10 @@ public sealed class SuppressOptions
     /// <summary><c>soap</c> (ClosedLoopWebservice, default) or <c>drop</c> (the platform's scheduled export files).</summary>
     public string Source { get; set; } = SourceSoap;
 
-    /// <summary>The folder holding <c>outbounces_*.csv</c> and <c>unsubscribes_*.csv</c> (Source = drop).</summary>
+    /// <summary>
+    /// A local folder holding <c>outbounces_*.csv</c> and <c>unsubscribes_*.csv</c> (Source = drop); left out, they
+    /// are fetched from the file drop (<c>Transfer</c>).
+    /// </summary>
     public string? DropFolder { get; set; }
 
     /// <summary>How far each SOAP window reaches back over the previous one's end. Default 1 day.</summary>
@@ -40,9 +43,9 @@ public sealed class SuppressOptionsValidator : IValidateOptions<SuppressOptions>
             builder.AddError("Suppress:Source" + " " + $"= '{source}': must be 'soap' or 'drop'");
         }
 
-        if (source == SuppressOptions.SourceDrop && string.IsNullOrWhiteSpace(options.DropFolder))
+        if (options.DropFolder is { } folder && string.IsNullOrWhiteSpace(folder))
         {
-            builder.AddError("Suppress:DropFolder" + " " + "is empty: Source = drop needs the folder of the platform's export files");
+            builder.AddError("Suppress:DropFolder" + " " + $"= '{folder}': must name a folder, or be left out to use the file drop (Transfer)");
         }
 
         if (options.WindowOverlap < TimeSpan.Zero || options.WindowOverlap > TimeSpan.FromDays(30))

@@ -8,6 +8,7 @@ using CampaignEtl.Pipeline.Journal;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Platform;
+using CampaignEtl.Transfer;
 using CsvHelper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,8 @@ public sealed class SuppressStage(
     CrmDatabase crm,
     IPlatformClientFactory platform,
     TimeProvider time,
-    ILogger<SuppressStage> logger) : IStage
+    ILogger<SuppressStage> logger,
+    IFileDrop? fileDrop = null) : IStage
 {
     /// <summary>The end of the last applied SOAP window, in the CRM's sync_watermark table.</summary>
     public const string WatermarkName = "suppress:soap:until";
@@ -45,7 +47,7 @@ public sealed class SuppressStage(
     public Task<IReadOnlyList<string>> ValidateAsync(CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        if (_options.Source == SuppressOptions.SourceDrop && !Directory.Exists(_options.DropFolder))
+        if (_options.Source == SuppressOptions.SourceDrop && _options.DropFolder is not null && !Directory.Exists(_options.DropFolder))
         {
             problems.Add($"Suppress:DropFolder = '{_options.DropFolder}': the folder does not exist");
         }
@@ -213,20 +215,49 @@ public sealed class SuppressStage(
 
     private async Task ReadDropAsync(RunState run, CancellationToken ct)
     {
-        var drop = new DropFolderFiles(_options.DropFolder!);
-        await ReadDropFileAsync(run, drop, PlatformOutbounces, "platform-outbounces", SuppressRows.OutbounceColumns, SuppressRows.DropOutbounce, ct);
-        await ReadDropFileAsync(run, drop, PlatformUnsubscribes, "platform-unsubscribes", SuppressRows.UnsubscribeColumns, SuppressRows.DropUnsubscribe, ct);
+        if (!string.IsNullOrWhiteSpace(_options.DropFolder))
+        {
+            var drop = new DropFolderFiles(_options.DropFolder);
+            await ReadDropFileAsync(run, Newest(drop, PlatformOutbounces), "platform-outbounces", SuppressRows.OutbounceColumns, SuppressRows.DropOutbounce, ct);
+            await ReadDropFileAsync(run, Newest(drop, PlatformUnsubscribes), "platform-unsubscribes", SuppressRows.UnsubscribeColumns, SuppressRows.DropUnsubscribe, ct);
+            return;
+        }
+
+        // The file drop (Transfer): list once, fetch the newest of each kind into a temporary folder, archive from there.
+        var files = fileDrop ?? throw new StageFailedException("Suppress:Source = drop without Suppress:DropFolder needs the file drop (Transfer), which is not configured");
+        var names = (await files.ListAsync(cancellationToken: ct)).Select(f => f.Name).ToList();
+        var temp = Path.Combine(dataOptions.Value.TempFolder, "suppress-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
+        try
+        {
+            foreach (var (prefix, kind, columns, parse) in new (string, string, string[], Func<string[], int[], string, ParsedRow>)[]
+            {
+                (PlatformOutbounces, "platform-outbounces", SuppressRows.OutbounceColumns, SuppressRows.DropOutbounce),
+                (PlatformUnsubscribes, "platform-unsubscribes", SuppressRows.UnsubscribeColumns, SuppressRows.DropUnsubscribe),
+            })
+            {
+                var name = DropFolderFiles.Newest(names, prefix)
+                    ?? throw new StageFailedException($"no {prefix}_<yyyyMMdd>_<seq>.csv on the file drop ({files})");
+                var downloaded = await files.DownloadAsync(name, Path.Combine(temp, name), ct);
+                await ReadDropFileAsync(run, downloaded.LocalPath, kind, columns, parse, ct);
+            }
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
     }
+
+    private static string Newest(DropFolderFiles drop, string prefix) =>
+        drop.FindNewest(prefix) ?? throw new StageFailedException($"no {prefix}_<yyyyMMdd>_<seq>.csv in Suppress:DropFolder '{drop.Folder}'");
 
     /// <summary>
     /// One drop file: copied into the archive first and the archived copy parsed, so every reject names an
     /// archived file and line. Header-driven: required columns in any order, extra columns ignored.
     /// </summary>
     private async Task ReadDropFileAsync(
-        RunState run, DropFolderFiles drop, string prefix, string kind, string[] required, Func<string[], int[], string, ParsedRow> parse, CancellationToken ct)
+        RunState run, string original, string kind, string[] required, Func<string[], int[], string, ParsedRow> parse, CancellationToken ct)
     {
-        var original = drop.FindNewest(prefix)
-            ?? throw new StageFailedException($"no {prefix}_<yyyyMMdd>_<seq>.csv in Suppress:DropFolder '{drop.Folder}'");
         var name = Path.GetFileName(original);
         string path;
         string source;

@@ -38,6 +38,12 @@ internal static class DemoSeedCommand
                 var platform = await sandbox.SeedDemoAsync(database, cancellationToken);
                 Console.Out.WriteLine($"Demo platform (embedded sandbox) reset at {platform.DatabasePath}: {platform.Unsubscribes} unsubscribes, " +
                     $"{platform.Outbounces} addresses over the bounce limit and {platform.Blocklisted} blocklisted addresses the CRM does not know yet.");
+                foreach (var mailing in platform.Mailings)
+                {
+                    Console.Out.WriteLine($"Demo mailing {mailing.MailingId} simulated on the platform: {mailing.Sends} sends, {mailing.Opens} opens, " +
+                        $"{mailing.Clicks} clicks, {mailing.HardBounces + mailing.SoftBounces} bounces, {mailing.Unsubscribes} unsubscribes; " +
+                        "its response export waits in the drop for the ingest stage.");
+                }
             }
 
             return ExitCodes.Success;

@@ -8,9 +8,11 @@ using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
+using CampaignEtl.Transfer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CampaignEtl.Composition;
@@ -33,6 +35,7 @@ public static class CampaignEtlServiceCollectionExtensions
         AddValidated<SuppressOptions, SuppressOptionsValidator>(services, SuppressOptions.Section, validateEverythingOnStart);
         AddValidated<RefillOptions, RefillOptionsValidator>(services, RefillOptions.Section, validateEverythingOnStart);
         AddPlatform(services, configuration, validateEverythingOnStart);
+        AddFileDrop(services, configuration, validateEverythingOnStart);
 
         services.AddSingleton(sp =>
         {
@@ -78,6 +81,30 @@ public static class CampaignEtlServiceCollectionExtensions
         {
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSandbox>());
         }
+    }
+
+    /// <summary>
+    /// The file drop (<c>Transfer</c>): SFTP, FTP/FTPS or a local folder. A local drop without
+    /// <c>Transfer:LocalFolder</c> is the embedded sandbox's drop folder with <c>Sandbox:Embedded</c>, else
+    /// <c>&lt;Data:Folder&gt;/drop</c>.
+    /// </summary>
+    private static void AddFileDrop(IServiceCollection services, IConfiguration configuration, bool runsStages)
+    {
+        AddValidated<TransferOptions, TransferOptionsValidator>(services, TransferOptions.Section, runsStages);
+        var sandbox = SandboxSection(configuration);
+        services.AddOptions<TransferOptions>().PostConfigure<IOptions<DataOptions>>((transfer, data) =>
+        {
+            if (transfer.Protocol == TransferProtocol.Local && string.IsNullOrWhiteSpace(transfer.LocalFolder))
+            {
+                transfer.LocalFolder = sandbox is { Embedded: true }
+                    ? EmbeddedSandbox.DropFolderOf(sandbox, data.Value)
+                    : Path.Combine(Path.GetFullPath(data.Value.Folder), "drop");
+            }
+        });
+        services.AddSingleton(sp => FileDrops.Create(
+            sp.GetRequiredService<IOptions<TransferOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
     }
 
     private static SandboxOptions? SandboxSection(IConfiguration configuration)

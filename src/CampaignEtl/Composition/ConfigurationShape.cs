@@ -5,6 +5,7 @@ using System.Reflection;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
+using CampaignEtl.Transfer;
 using Microsoft.Extensions.Configuration;
 
 namespace CampaignEtl.Composition;
@@ -30,6 +31,7 @@ internal static class ConfigurationShape
         (RefillOptions.Section, typeof(RefillOptions)),
         (PlatformOptions.Section, typeof(PlatformOptions)),
         (SandboxOptions.Section, typeof(SandboxOptions)),
+        (TransferOptions.Section, typeof(TransferOptions)),
     ];
 
     /// <summary>

@@ -46,13 +46,21 @@ internal sealed class EmbeddedSandbox(
         }
     }
 
+    /// <summary>The embedded sandbox's drop folder: <c>Sandbox:DropFolder</c>, else <c>&lt;Data:Folder&gt;/sandbox/drop</c>.</summary>
+    public static string DropFolderOf(SandboxOptions sandbox, DataOptions data)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        ArgumentNullException.ThrowIfNull(data);
+        return sandbox.DropFolder ?? Path.Combine(Path.GetFullPath(data.Folder), "sandbox", "drop");
+    }
+
     private async Task StartPlatformAsync(CancellationToken cancellationToken)
     {
         var root = Path.Combine(Path.GetFullPath(dataOptions.Value.Folder), "sandbox");
         Directory.CreateDirectory(root);
         var options = Copy(sandbox.Value);
         options.DatabasePath ??= Path.Combine(root, "sandbox.db");
-        options.DropFolder ??= Path.Combine(root, "drop");
+        options.DropFolder = DropFolderOf(options, dataOptions.Value);
         foreach (var list in exportOptions.Value.RecipientLists)
         {
             options.RecipientLists.Add(new SandboxListOptions
@@ -131,7 +139,42 @@ internal sealed class EmbeddedSandbox(
             }
         }
 
-        return new DemoPlatformSummary(databasePath, unsubscribes, outbounces, blocklisted);
+        var mailings = list is null ? [] : await SimulateDemoMailingsAsync(state, crm, list, people.Count, cancellationToken);
+        return new DemoPlatformSummary(databasePath, unsubscribes, outbounces, blocklisted, mailings);
+    }
+
+    /// <summary>
+    /// Yesterday's mailings of the demo campaigns linked to platform mailings (9001, 9002): the list as it was
+    /// when they went out holds the next consented people, and each mailing writes its response export into
+    /// the drop, so the first run's ingest has opens, clicks and bounces to bring back. Response files of an
+    /// earlier demo are removed first: the fresh CRM's ledger would take them for new.
+    /// </summary>
+    private async Task<IReadOnlyList<MailingSimulationResult>> SimulateDemoMailingsAsync(
+        SandboxState state, CrmDatabase crm, RecipientListOptions list, int skip, CancellationToken cancellationToken)
+    {
+        foreach (var old in Directory.EnumerateFiles(_platform!.DropFolder, "responses_*.csv"))
+        {
+            File.Delete(old);
+        }
+
+        var audience = list.OptInId is { } optIn ? await ConsentedPeopleAsync(crm, optIn, skip + 80, cancellationToken) : [];
+        var recipients = audience.Skip(skip)
+            .Select(p => new SandboxRecipient(p.Id, p.Email, new Dictionary<string, string?>(StringComparer.Ordinal)))
+            .ToList();
+        if (recipients.Count == 0)
+        {
+            return [];
+        }
+
+        await state.AddRecipientsAsync(list.ListId, recipients, cancellationToken);
+        var yesterday = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-1);
+        var results = new List<MailingSimulationResult>();
+        foreach (var (mailingId, seed) in new (long, int)[] { (9001, 1), (9002, 2) })
+        {
+            results.Add(await _platform.SimulateMailingAsync(mailingId, list.ListId, seed, yesterday, null, cancellationToken));
+        }
+
+        return results;
     }
 
     private static async Task<List<(string Id, string Email)>> ConsentedPeopleAsync(CrmDatabase crm, long optInId, int count, CancellationToken cancellationToken)
@@ -195,7 +238,7 @@ internal sealed class EmbeddedSandbox(
 }
 
 /// <summary>What <c>demo seed</c> put on the embedded platform.</summary>
-internal sealed record DemoPlatformSummary(string DatabasePath, int Unsubscribes, int Outbounces, int Blocklisted);
+internal sealed record DemoPlatformSummary(string DatabasePath, int Unsubscribes, int Outbounces, int Blocklisted, IReadOnlyList<MailingSimulationResult> Mailings);
 
 internal static partial class Log
 {

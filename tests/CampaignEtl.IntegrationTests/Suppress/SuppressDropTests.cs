@@ -2,6 +2,8 @@ using CampaignEtl.IntegrationTests.Support;
 using CampaignEtl.Pipeline.Options;
 using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Sandbox;
+using CampaignEtl.Transfer;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CampaignEtl.IntegrationTests.Suppress;
 
@@ -53,6 +55,43 @@ public sealed class SuppressDropTests
         (again.Counts.RowsIn, again.Counts.RowsOut, again.Counts.RowsExcluded, again.Counts.RowsRejected).ShouldBe((4L, 0L, 3L, 1L));
         h.Workspace.ArchivedFiles("outbounces_20261124_1.csv").ShouldHaveSingleItem();
         (await h.CrmSnapshotAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task Run_NoDropFolder_FetchesNewestFilesFromTheFileDrop()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await SuppressHarness.StartAsync(100, ct);
+        h.Options.Source = SuppressOptions.SourceDrop;
+        h.FileDrop = FileDrops.Create(
+            new TransferOptions { Protocol = TransferProtocol.Local, LocalFolder = h.Sandbox.DropFolder },
+            TimeProvider.System, NullLoggerFactory.Instance);
+        var person = (await h.PeopleAsync(0, 1))[0];
+        await h.Sandbox.WriteSuppressionExportsAsync(new DateOnly(2026, 11, 22), ct);
+        await h.Sandbox.State.AddUnsubscribeAsync(person.Id, null, ct);
+        await h.Sandbox.WriteSuppressionExportsAsync(new DateOnly(2026, 11, 23), ct);
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Succeeded, stage.Error);
+        (stage.Counts.RowsIn, stage.Counts.RowsOut).ShouldBe((1L, 1L));
+        (await h.ValueAsync($"SELECT has_opted_out_of_email FROM person WHERE id = '{person.Id}'")).ShouldBe("1");
+        h.Workspace.ArchivedFiles("unsubscribes_20261123_1.csv").ShouldHaveSingleItem();
+        h.Workspace.ArchivedFiles("unsubscribes_20261122_1.csv").ShouldBeEmpty();
+        Directory.EnumerateFileSystemEntries(h.Workspace.Data.TempFolder, "suppress-*").ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Run_NoDropFolderAndNoFileDrop_FailsSayingSo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await SuppressHarness.StartAsync(10, ct);
+        h.Options.Source = SuppressOptions.SourceDrop;
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Failed);
+        stage.Error.ShouldNotBeNull().ShouldContain("needs the file drop (Transfer)");
     }
 
     [Theory]

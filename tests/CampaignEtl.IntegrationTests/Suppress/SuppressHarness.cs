@@ -4,6 +4,7 @@ using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Pipeline.Suppress;
 using CampaignEtl.Platform;
 using CampaignEtl.Sandbox;
+using CampaignEtl.Transfer;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MsOptions = Microsoft.Extensions.Options.Options;
@@ -44,6 +45,9 @@ internal sealed class SuppressHarness : IAsyncDisposable
 
     public SuppressOptions Options { get; } = new();
 
+    /// <summary>The file drop for Source = drop without Suppress:DropFolder (null: none configured).</summary>
+    public IFileDrop? FileDrop { get; set; }
+
     public static async Task<SuppressHarness> StartAsync(int contacts, CancellationToken ct)
     {
         var workspace = new TestWorkspace(contacts);
@@ -62,7 +66,8 @@ internal sealed class SuppressHarness : IAsyncDisposable
         Workspace.Crm,
         _factory,
         Workspace.Time,
-        NullLogger<SuppressStage>.Instance);
+        NullLogger<SuppressStage>.Instance,
+        FileDrop);
 
     /// <summary>Runs suppress as the runner does; the sandbox clock first moves on, so what was recorded is inside the window.</summary>
     public async Task<StageOutcome> RunAsync(bool dryRun = false)

@@ -31,7 +31,11 @@ public sealed class SuppressOptionsValidatorTests
     }
 
     [Fact]
-    public void Validate_DropWithoutFolder_NamesTheKey() =>
-        new SuppressOptionsValidator().Validate(null, new SuppressOptions { Source = "drop" }).Failures!
-            .ShouldBe(["Suppress:DropFolder is empty: Source = drop needs the folder of the platform's export files"]);
+    public void Validate_DropWithBlankFolder_NamesTheKey() =>
+        new SuppressOptionsValidator().Validate(null, new SuppressOptions { Source = "drop", DropFolder = " " }).Failures!
+            .ShouldBe(["Suppress:DropFolder = ' ': must name a folder, or be left out to use the file drop (Transfer)"]);
+
+    [Fact]
+    public void Validate_DropWithoutFolder_UsesTheFileDrop() =>
+        new SuppressOptionsValidator().Validate(null, new SuppressOptions { Source = "drop" }).Succeeded.ShouldBeTrue();
 }
