@@ -402,6 +402,7 @@ public sealed class IngestStage(
     private string ColumnOf(string rule) => rule switch
     {
         "unknown-recipient" => _options.Columns.GetValueOrDefault("RecipientId") ?? "recipient-id",
+        "ambiguous-recipient" => _options.Columns.GetValueOrDefault("Email") ?? "email",
         "unknown-member-status" => _options.Columns.GetValueOrDefault("EventType") ?? "event-type",
         "unknown-mailing" or "mailing-not-linked" => _options.Columns.GetValueOrDefault("MailingId") ?? "mailing-id",
         _ => "*",

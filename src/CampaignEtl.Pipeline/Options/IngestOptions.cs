@@ -261,7 +261,7 @@ public sealed partial class IngestOptionsValidator : IValidateOptions<IngestOpti
     }
 
     private static bool IsEventType(string? text) =>
-        text is not null && Enum.TryParse<ResponseEventType>(text.Trim(), ignoreCase: true, out var type) && Enum.IsDefined(type) && !int.TryParse(text, out _);
+        text is not null && Enum.GetNames<ResponseEventType>().Contains(text.Trim(), StringComparer.OrdinalIgnoreCase);
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,37}__c$", RegexOptions.CultureInvariant)]
     private static partial Regex CustomField();
