@@ -77,7 +77,7 @@ internal static class BenchIngestCommand
     {
         if (!json)
         {
-            Console.Out.WriteLine($"{"events",12} {"ingest ev/s",12} {"csv ev/s",10} {"sqlite rows/s",14} {"ingest s",9} {"csv s",7} {"sqlite s",9} {"ingest MB",10} {"heap MB",8} {"csv MB",7} {"sqlite MB",10} {"load",5}");
+            Console.Out.WriteLine($"{"events",12} {"ingest ev/s",12} {"csv ev/s",9} {"sqlite rows/s",14} {"ingest s",9} {"csv s",7} {"sqlite s",9} {"ingest MB",10} {"heap MB",8} {"csv MB",7} {"sqlite MB",10} {"load",5}");
         }
 
         var results = new List<IngestBenchResult>();
@@ -96,7 +96,7 @@ internal static class BenchIngestCommand
             var result = JsonSerializer.Deserialize<IngestBenchResult>(output.Trim().Split('\n')[^1], Json)!;
             results.Add(result);
             Console.Out.WriteLine(json ? JsonSerializer.Serialize(result, Json) : string.Create(CultureInfo.InvariantCulture,
-                $"{result.Events,12:N0} {result.IngestEventsPerSecond,12:N0} {result.CsvFloorEventsPerSecond,10:N0} {result.SqliteFloorRowsPerSecond,14:N0} {result.IngestSeconds,9:0.0} {result.CsvFloorSeconds,7:0.0} {result.SqliteFloorSeconds,9:0.0} {result.IngestPeakMb,10:N0} {result.IngestManagedPeakMb,8:N0} {result.CsvFloorPeakMb,7:N0} {result.SqliteFloorPeakMb,10:N0} {result.LoadAverage,5:0.0}"));
+                $"{result.Events,12:N0} {result.IngestEventsPerSecond,12:N0} {result.CsvFloorEventsPerSecond,9:N0} {result.SqliteFloorRowsPerSecond,14:N0} {result.IngestSeconds,9:0.0} {result.CsvFloorSeconds,7:0.0} {result.SqliteFloorSeconds,9:0.0} {result.IngestPeakMb,10:N0} {result.IngestManagedPeakMb,8:N0} {result.CsvFloorPeakMb,7:N0} {result.SqliteFloorPeakMb,10:N0} {result.LoadAverage,5:0.0}"));
         }
 
         if (results.Count > 1)
