@@ -55,6 +55,9 @@ public sealed class ResponseWriter : IAsyncDisposable
     private const string LeadPrefix = "00Q";
     private const int SubjectLimit = 255;
 
+    /// <summary>Entries of each per-writer cache (recipient ids, members) before it starts again: memory stays bounded.</summary>
+    private const int CacheLimit = 100_000;
+
     private readonly SqliteConnection _connection;
     private readonly ResponseSettings _settings;
     private readonly SuppressionRules _suppression;
@@ -62,6 +65,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly Dictionary<string, int> _rank;
     private readonly Dictionary<long, CampaignLink?> _campaigns = [];
     private readonly List<string> _people = [];
+    private readonly Dictionary<string, string> _resolvedIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Campaign, string Person), MemberState> _members = [];
     private readonly List<SqliteCommand> _commands = [];
     private readonly SqliteCommand _findEvent;
     private readonly SqliteCommand _recordEvent;
@@ -204,8 +209,8 @@ public sealed class ResponseWriter : IAsyncDisposable
                 results[i] = await ApplyAsync(batch[i], ct);
             }
 
-            await WriteTotalsAsync(progress, ct);
-            await WriteLedgerAsync(progress, ct);
+            WriteTotals(progress);
+            WriteLedger(progress);
             if (commit)
             {
                 await tx.CommitAsync(ct);
@@ -221,8 +226,9 @@ public sealed class ResponseWriter : IAsyncDisposable
             Enlist(null);
             if (!committed)
             {
-                // Statuses created in a rolled-back transaction are gone: read the campaigns again.
+                // Statuses and members written in a rolled-back transaction are gone: read them again.
                 _campaigns.Clear();
+                _members.Clear();
             }
         }
 
@@ -245,9 +251,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         var e = located.Event;
         var key = EventKey(e);
         Set(_findEvent, "$k", key);
-        await using (var reader = await _findEvent.ExecuteReaderAsync(ct))
+        using (var reader = _findEvent.ExecuteReader())
         {
-            if (await reader.ReadAsync(ct))
+            if (reader.Read())
             {
                 var line = reader.GetInt64(1);
                 return string.Equals(reader.GetString(0), located.File, StringComparison.Ordinal)
@@ -256,7 +262,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             }
         }
 
-        var people = await MatchAsync(e, ct);
+        var people = Match(e);
         var suppressing = e.Type is ResponseEventType.HardBounce or ResponseEventType.SoftBounce or ResponseEventType.Unsubscribe;
         if (people.Count == 0)
         {
@@ -268,7 +274,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             return ResponseResult.Reject("ambiguous-recipient", string.Join(',', people));
         }
 
-        var campaign = await CampaignAsync(e.MailingId, ct);
+        var campaign = FindCampaign(e.MailingId);
         if (campaign is null && !suppressing)
         {
             return ResponseResult.Ignore("mailing-not-linked", e.MailingId.ToString(CultureInfo.InvariantCulture));
@@ -283,7 +289,7 @@ public sealed class ResponseWriter : IAsyncDisposable
                 return ResponseResult.Reject("unknown-member-status", label);
             }
 
-            status = await CreateStatusAsync(campaign, label, e.Type is ResponseEventType.Open or ResponseEventType.Click, located, ct);
+            status = CreateStatus(campaign, label, e.Type is ResponseEventType.Open or ResponseEventType.Click, located);
         }
 
         var changed = false;
@@ -299,7 +305,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             {
                 if (status is not null)
                 {
-                    var member = await MemberAsync(campaign, person, label, status, e.OccurredAt, located, ct);
+                    var member = Member(campaign, person, label, status, e.OccurredAt, located);
                     changed |= member == MemberChange.Changed;
                     if (member == MemberChange.CrmNewer)
                     {
@@ -313,11 +319,11 @@ public sealed class ResponseWriter : IAsyncDisposable
 
                 if (campaign.HasTasks)
                 {
-                    changed |= await TaskAsync(campaign, person, people.Count > 1, label, e, key, located, ct);
+                    changed |= AddTask(campaign, person, people.Count > 1, label, e, key, located);
                 }
                 else if (campaign.Mode == SyncMode.Notes)
                 {
-                    await NoteAsync(campaign, person, label, e, located, ct);
+                    AppendNote(campaign, person, label, e, located);
                     changed = true;
                 }
             }
@@ -342,7 +348,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_recordEvent, "$k", key);
         Set(_recordEvent, "$file", located.File);
         Set(_recordEvent, "$line", located.Line);
-        await _recordEvent.ExecuteNonQueryAsync(ct);
+        _recordEvent.ExecuteNonQuery();
         return ResponseResult.Applied;
     }
 
@@ -385,6 +391,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         return (true, string.Empty);
     }
 
+    /// <summary>A member as the writer last saw or wrote it.</summary>
+    private sealed record MemberState(long Id, string Status, string UpdatedAt);
+
     private enum MemberChange
     {
         Changed,
@@ -392,37 +401,36 @@ public sealed class ResponseWriter : IAsyncDisposable
         CrmNewer,
     }
 
-    private async Task<MemberChange> MemberAsync(
-        CampaignLink campaign, string person, string label, MemberStatus status, DateTimeOffset occurredAt, LocatedResponse from, CancellationToken ct)
+    private MemberChange Member(
+        CampaignLink campaign, string person, string label, MemberStatus status, DateTimeOffset occurredAt, LocatedResponse from)
     {
         var at = CrmTime.Format(occurredAt);
         object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
-        Set(_member, "$c", campaign.Id);
-        Set(_member, "$p", person);
-        long id;
-        await using (var reader = await _member.ExecuteReaderAsync(ct))
+        var memberKey = (campaign.Id, person);
+        if (!_members.TryGetValue(memberKey, out var member))
         {
-            if (!await reader.ReadAsync(ct))
-            {
-                id = -1;
-            }
-            else
-            {
-                id = reader.GetInt64(0);
-                var current = reader.GetString(1);
-                if (Rank(label) >= Rank(current))
-                {
-                    return MemberChange.NotNewer;
-                }
+            Set(_member, "$c", campaign.Id);
+            Set(_member, "$p", person);
+            using var reader = _member.ExecuteReader();
+            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+        }
 
-                if (string.CompareOrdinal(reader.GetString(2), at) > 0)
-                {
-                    return MemberChange.CrmNewer;
-                }
+        if (member is not null)
+        {
+            if (Rank(label) >= Rank(member.Status))
+            {
+                Remember(memberKey, member);
+                return MemberChange.NotNewer;
+            }
+
+            if (string.CompareOrdinal(member.UpdatedAt, at) > 0)
+            {
+                Remember(memberKey, member);
+                return MemberChange.CrmNewer;
             }
         }
 
-        if (id < 0)
+        if (member is null)
         {
             Set(_insertMember, "$c", campaign.Id);
             Set(_insertMember, "$p", person);
@@ -431,8 +439,9 @@ public sealed class ResponseWriter : IAsyncDisposable
             Set(_insertMember, "$at", at);
             Set(_insertMember, "$file", from.File);
             Set(_insertMember, "$line", from.Line);
-            id = (long)(await _insertMember.ExecuteScalarAsync(ct))!;
-            await LineageAsync("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line, ct);
+            var id = (long)_insertMember.ExecuteScalar()!;
+            Remember(memberKey, new MemberState(id, label, at));
+            Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
             return MemberChange.Changed;
         }
 
@@ -441,31 +450,46 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_updateMember, "$responded", responded);
         Set(_updateMember, "$file", from.File);
         Set(_updateMember, "$line", from.Line);
-        Set(_updateMember, "$id", id);
-        await _updateMember.ExecuteNonQueryAsync(ct);
-        await LineageAsync("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line, ct);
+        Set(_updateMember, "$id", member.Id);
+        _updateMember.ExecuteNonQuery();
+        Remember(memberKey, member with { Status = label, UpdatedAt = at });
+        Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
         return MemberChange.Changed;
+    }
+
+    /// <summary>
+    /// Keeps a member's state for the next event of the same person (sends, opens and clicks of one person follow each
+    /// other); bounded, so memory does not grow with the number of events.
+    /// </summary>
+    private void Remember((string Campaign, string Person) key, MemberState member)
+    {
+        if (_members.Count >= CacheLimit && !_members.ContainsKey(key))
+        {
+            _members.Clear();
+        }
+
+        _members[key] = member;
     }
 
     /// <summary>A label not in the precedence list is weaker than every label in it.</summary>
     private int Rank(string label) => _rank.TryGetValue(label, out var rank) ? rank : int.MaxValue;
 
-    private async Task<MemberStatus> CreateStatusAsync(CampaignLink campaign, string label, bool responded, LocatedResponse from, CancellationToken ct)
+    private MemberStatus CreateStatus(CampaignLink campaign, string label, bool responded, LocatedResponse from)
     {
         var status = new MemberStatus(responded, campaign.MaxSortOrder + 1);
         Set(_insertStatus, "$c", campaign.Id);
         Set(_insertStatus, "$label", label);
         Set(_insertStatus, "$responded", responded ? 1 : 0);
         Set(_insertStatus, "$sort", status.SortOrder);
-        await _insertStatus.ExecuteNonQueryAsync(ct);
+        _insertStatus.ExecuteNonQuery();
         campaign.Statuses[label] = status;
         campaign.MaxSortOrder = status.SortOrder;
-        await LineageAsync("campaign_member_status", campaign.Id + ":" + label, "member-status-created", from.File, from.Line, ct);
+        Lineage("campaign_member_status", campaign.Id + ":" + label, "member-status-created", from.File, from.Line);
         return status;
     }
 
-    private async Task<bool> TaskAsync(
-        CampaignLink campaign, string person, bool severalPeople, string label, ResponseEvent e, byte[] key, LocatedResponse from, CancellationToken ct)
+    private bool AddTask(
+        CampaignLink campaign, string person, bool severalPeople, string label, ResponseEvent e, byte[] key, LocatedResponse from)
     {
         if (!campaign.Subjects.TryGetValue(label, out var subject))
         {
@@ -486,34 +510,34 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_insertTask, "$key", severalPeople ? externalKey + "-" + person : externalKey);
         Set(_insertTask, "$file", from.File);
         Set(_insertTask, "$line", from.Line);
-        if (await _insertTask.ExecuteScalarAsync(ct) is not long taskId)
+        if (_insertTask.ExecuteScalar() is not long taskId)
         {
             return false;
         }
 
         if (_settings.ActivityStatusField is { } statusField)
         {
-            await TaskFieldAsync(taskId, statusField, label, ct);
+            TaskField(taskId, statusField, label);
         }
 
         if (hasUrl && _settings.ClickedUrlField is { } urlField)
         {
-            await TaskFieldAsync(taskId, urlField, e.LinkUrl, ct);
+            TaskField(taskId, urlField, e.LinkUrl);
         }
 
-        await LineageAsync("task", taskId.ToString(CultureInfo.InvariantCulture), "task-created", from.File, from.Line, ct);
+        Lineage("task", taskId.ToString(CultureInfo.InvariantCulture), "task-created", from.File, from.Line);
         return true;
     }
 
-    private async Task TaskFieldAsync(long taskId, string field, string value, CancellationToken ct)
+    private void TaskField(long taskId, string field, string value)
     {
         Set(_taskField, "$id", taskId);
         Set(_taskField, "$field", field);
         Set(_taskField, "$value", value);
-        await _taskField.ExecuteNonQueryAsync(ct);
+        _taskField.ExecuteNonQuery();
     }
 
-    private async Task NoteAsync(CampaignLink campaign, string person, string label, ResponseEvent e, LocatedResponse from, CancellationToken ct)
+    private void AppendNote(CampaignLink campaign, string person, string label, ResponseEvent e, LocatedResponse from)
     {
         var externalKey = string.Create(CultureInfo.InvariantCulture, $"mailing-{e.MailingId}-person-{person}");
         var text = string.IsNullOrEmpty(e.LinkUrl)
@@ -523,9 +547,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_appendNote, "$file", from.File);
         Set(_appendNote, "$line", from.Line);
         Set(_appendNote, "$key", externalKey);
-        if (await _appendNote.ExecuteScalarAsync(ct) is long)
+        if (_appendNote.ExecuteScalar() is long)
         {
-            await LineageAsync("note", externalKey, "note-updated", from.File, from.Line, ct);
+            Lineage("note", externalKey, "note-updated", from.File, from.Line);
             return;
         }
 
@@ -535,33 +559,50 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_insertNote, "$key", externalKey);
         Set(_insertNote, "$file", from.File);
         Set(_insertNote, "$line", from.Line);
-        await _insertNote.ExecuteScalarAsync(ct);
-        await LineageAsync("note", externalKey, "note-created", from.File, from.Line, ct);
+        _insertNote.ExecuteScalar();
+        Lineage("note", externalKey, "note-created", from.File, from.Line);
     }
 
     /// <summary>The people an event belongs to (rule 2 of the class comment), in a list reused for every event.</summary>
-    private async Task<List<string>> MatchAsync(ResponseEvent e, CancellationToken ct)
+    private List<string> Match(ResponseEvent e)
     {
         _people.Clear();
         if (!string.IsNullOrWhiteSpace(e.RecipientId))
         {
-            Set(_personById, "$v", e.RecipientId.Trim());
-            await ReadPeopleAsync(_personById, ct);
+            var recipientId = e.RecipientId.Trim();
+            if (_resolvedIds.TryGetValue(recipientId, out var known))
+            {
+                _people.Add(known);
+                return _people;
+            }
+
+            Set(_personById, "$v", recipientId);
+            ReadPeople(_personById);
+            if (_people.Count == 1)
+            {
+                // People are not changed by ingest, so the id (or a converted lead's contact) stays valid for the writer's life.
+                if (_resolvedIds.Count >= CacheLimit)
+                {
+                    _resolvedIds.Clear();
+                }
+
+                _resolvedIds[recipientId] = _people[0];
+            }
         }
 
         if (_people.Count == 0 && !string.IsNullOrWhiteSpace(e.Email))
         {
             Set(_personByEmail, "$v", e.Email);
-            await ReadPeopleAsync(_personByEmail, ct);
+            ReadPeople(_personByEmail);
         }
 
         return _people;
     }
 
-    private async Task ReadPeopleAsync(SqliteCommand command, CancellationToken ct)
+    private void ReadPeople(SqliteCommand command)
     {
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
             var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
             var id = converted ? reader.GetString(2) : reader.GetString(0);
@@ -573,7 +614,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     /// <summary>The campaign linked to the mailing, read once per writer (and again after a rollback).</summary>
-    private async Task<CampaignLink?> CampaignAsync(long mailingId, CancellationToken ct)
+    private CampaignLink? FindCampaign(long mailingId)
     {
         if (_campaigns.TryGetValue(mailingId, out var cached))
         {
@@ -582,9 +623,9 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         CampaignLink? campaign = null;
         Set(_campaign, "$m", mailingId);
-        await using (var reader = await _campaign.ExecuteReaderAsync(ct))
+        using (var reader = _campaign.ExecuteReader())
         {
-            if (await reader.ReadAsync(ct))
+            if (reader.Read())
             {
                 var modeText = reader.GetString(2);
                 if (!CampaignLink.TryParseMode(modeText, out var mode))
@@ -599,8 +640,8 @@ public sealed class ResponseWriter : IAsyncDisposable
         if (campaign is not null)
         {
             Set(_statuses, "$c", campaign.Id);
-            await using var reader = await _statuses.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            using var reader = _statuses.ExecuteReader();
+            while (reader.Read())
             {
                 var sortOrder = reader.GetInt64(2);
                 campaign.Statuses[reader.GetString(0)] = new MemberStatus(reader.GetInt64(1) == 1, sortOrder);
@@ -613,7 +654,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     /// <summary>The batch's totals, one update per campaign, with one lineage row (the batch's last line).</summary>
-    private async Task WriteTotalsAsync(IngestProgress progress, CancellationToken ct)
+    private void WriteTotals(IngestProgress progress)
     {
         foreach (var campaign in _campaigns.Values)
         {
@@ -629,32 +670,32 @@ public sealed class ResponseWriter : IAsyncDisposable
             Set(_totals, "$unsubscribed", campaign.Unsubscribed);
             Set(_totals, "$c", campaign.Id);
             campaign.ClearTotals();
-            await _totals.ExecuteNonQueryAsync(ct);
-            await LineageAsync("campaign", campaign.Id, "campaign-totals", progress.ArchiveFile, progress.LastLine, ct, count: false);
+            _totals.ExecuteNonQuery();
+            Lineage("campaign", campaign.Id, "campaign-totals", progress.ArchiveFile, progress.LastLine, count: false);
         }
     }
 
-    private async Task WriteLedgerAsync(IngestProgress progress, CancellationToken ct)
+    private void WriteLedger(IngestProgress progress)
     {
         Set(_ledger, "$name", progress.Name);
         Set(_ledger, "$sha", progress.Sha256);
         Set(_ledger, "$state", progress.FileComplete ? "complete" : "partial");
         Set(_ledger, "$last", progress.LastLine);
         Set(_ledger, "$file", progress.ArchiveFile);
-        if (await _ledger.ExecuteNonQueryAsync(ct) == 0)
+        if (_ledger.ExecuteNonQuery() == 0)
         {
             throw new InvalidOperationException($"The ingest ledger holds another file named '{progress.Name}' (other SHA-256); it is not ingested.");
         }
     }
 
-    private async Task LineageAsync(string entity, string key, string change, string file, long line, CancellationToken ct, bool count = true)
+    private void Lineage(string entity, string key, string change, string file, long line, bool count = true)
     {
         Set(_lineage, "$e", entity);
         Set(_lineage, "$k", key);
         Set(_lineage, "$c", change);
         Set(_lineage, "$file", file);
         Set(_lineage, "$line", line);
-        await _lineage.ExecuteNonQueryAsync(ct);
+        _lineage.ExecuteNonQuery();
         if (count)
         {
             Count(change);
