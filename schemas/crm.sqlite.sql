@@ -317,3 +317,42 @@ CREATE TABLE IF NOT EXISTS sync_watermark (
     run_id      TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Response ingest's file ledger: one row per response export file, keyed by the platform's file name.
+-- It is written in the transaction of each batch, so a crash between batches leaves 'partial' and
+-- the last line applied; the next run resumes after that line and nothing is ingested twice. The
+-- SHA-256 tells the same file from another one with the same name (never ingested silently).
+CREATE TABLE IF NOT EXISTS ingested_file (
+    name          TEXT PRIMARY KEY,
+    sha256        TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('partial', 'complete')),
+    last_line     INTEGER NOT NULL,
+    run_id        TEXT NOT NULL,
+    archive_file  TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Response events already applied, one row per event (key: the first 16 bytes of the SHA-256 of
+-- type, mailing, recipient id, address, time and link, so no address is stored). The platform's
+-- exports can overlap, so an event met again in another file changes nothing; met again in the
+-- same file it is a duplicate row and is rejected.
+CREATE TABLE IF NOT EXISTS response_event (
+    event_key  BLOB PRIMARY KEY,
+    file       TEXT NOT NULL,
+    line       INTEGER NOT NULL,
+    run_id     TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Custom fields of a task (Salesforce custom Task fields such as Email_Status__c or Clicked_URL__c)
+-- that the Activity sync mode maps the status and the clicked URL to.
+CREATE TABLE IF NOT EXISTS task_custom_field (
+    task_id  INTEGER NOT NULL REFERENCES task (id),
+    field    TEXT NOT NULL,
+    value    TEXT,
+    PRIMARY KEY (task_id, field)
+) WITHOUT ROWID;
+
+-- The member a response event changes is found by campaign and person (the UNIQUE constraint on
+-- campaign_member already indexes it); notes and tasks by external_key (UNIQUE). Campaigns by
+-- their mailing: platform_mailing_id is UNIQUE. No further index is needed for ingest.

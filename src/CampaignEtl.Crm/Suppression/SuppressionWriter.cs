@@ -37,13 +37,13 @@ public sealed class SuppressionWriter : IAsyncDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SuppressionSettings _settings;
-    private readonly string _now;
+    private readonly SuppressionRules _rules;
 
     private SuppressionWriter(SqliteConnection connection, SuppressionSettings settings)
     {
         _connection = connection;
         _settings = settings;
-        _now = CrmTime.Format(settings.Now);
+        _rules = new SuppressionRules(connection, settings.RunId, settings.SoftBounceThreshold, settings.Now, Changes);
     }
 
     /// <summary>Changes per kind of change (e.g. <c>email-bounced</c>), for the stage's details.</summary>
@@ -94,6 +94,7 @@ public sealed class SuppressionWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batch);
         var results = new ApplyResult[batch.Count];
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
+        _rules.Enlist(tx);
         for (var i = 0; i < batch.Count; i++)
         {
             results[i] = await ApplyAsync(tx, batch[i], cancellationToken);
@@ -111,7 +112,11 @@ public sealed class SuppressionWriter : IAsyncDisposable
         return results;
     }
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _rules.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
 
     private async Task<ApplyResult> ApplyAsync(SqliteTransaction tx, LocatedEvent located, CancellationToken ct)
     {
@@ -128,11 +133,7 @@ public sealed class SuppressionWriter : IAsyncDisposable
             return new ApplyResult(ApplyOutcome.UnknownRecipient, 0, null);
         }
 
-        var at = CrmTime.Format(e.OccurredAt);
-        var recorded = await ExecuteAsync(tx,
-            "INSERT OR IGNORE INTO suppression_event (event_key, kind, occurred_at, run_id, archive_file, line, applied_at) VALUES ($k, $kind, $at, $r, $f, $l, $t)",
-            ct, ("$k", e.Key()), ("$kind", e.Kind.ToText()), ("$at", at), ("$r", _settings.RunId), ("$f", located.File), ("$l", located.Line), ("$t", _now));
-        if (recorded == 0)
+        if (!await _rules.TryRecordAsync(e, located.File, located.Line, ct))
         {
             return new ApplyResult(ApplyOutcome.AlreadyApplied, 0, null);
         }
@@ -140,21 +141,11 @@ public sealed class SuppressionWriter : IAsyncDisposable
         var changed = 0;
         foreach (var person in people)
         {
-            var change = e.Kind switch
-            {
-                SuppressionKind.Hard or SuppressionKind.Outbounce => await BounceAsync(tx, person, at, Reason(e), located, ct),
-                SuppressionKind.Soft => await SoftBounceAsync(tx, person, at, located, ct),
-                _ when e.ListId is null => await OptOutAsync(tx, person, at, located, ct),
-                _ => await RevokeAsync(tx, person, optInId, at, located, ct),
-            };
-            changed += change ? 1 : 0;
+            changed += await _rules.ApplyAsync(e, person, optInId, located.File, located.Line, ct) ? 1 : 0;
         }
 
         return new ApplyResult(ApplyOutcome.Applied, changed, people.Count > 1 ? people : null);
     }
-
-    private static string Reason(SuppressionEvent e) =>
-        !string.IsNullOrWhiteSpace(e.Reason) ? e.Reason : e.Kind == SuppressionKind.Hard ? "hard bounce" : "outbounce";
 
     /// <summary>The people an event belongs to, by the rule in the class comment; converted leads replaced by their contacts.</summary>
     private async Task<List<string>> MatchAsync(SqliteTransaction tx, SuppressionEvent e, CancellationToken ct)
@@ -182,76 +173,6 @@ public sealed class SuppressionWriter : IAsyncDisposable
             var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
             found.Add(converted ? reader.GetString(2) : reader.GetString(0));
         }
-    }
-
-    private async Task<bool> BounceAsync(SqliteTransaction tx, string person, string at, string reason, LocatedEvent from, CancellationToken ct)
-    {
-        // An earlier (or the same) bounce date stays: the first bounce is the fact that counts.
-        var rows = await ExecuteAsync(tx, """
-            UPDATE person SET email_bounced_at = $at, email_bounced_reason = $reason, updated_at = $now,
-                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
-            WHERE id = $id AND (email_bounced_at IS NULL OR email_bounced_at > $at)
-            """, ct, ("$at", at), ("$reason", reason), ("$now", _now), ("$run", _settings.RunId), ("$file", from.File), ("$line", from.Line), ("$id", person));
-        return rows > 0 && await LineageAsync(tx, "person", person, "email-bounced", from, ct);
-    }
-
-    private async Task<bool> SoftBounceAsync(SqliteTransaction tx, string person, string at, LocatedEvent from, CancellationToken ct)
-    {
-        await ExecuteAsync(tx, """
-            UPDATE person SET soft_bounce_count = soft_bounce_count + 1, updated_at = $now,
-                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
-            WHERE id = $id
-            """, ct, ("$now", _now), ("$run", _settings.RunId), ("$file", from.File), ("$line", from.Line), ("$id", person));
-        await LineageAsync(tx, "person", person, "soft-bounce-counted", from, ct);
-        var reason = string.Create(CultureInfo.InvariantCulture, $"soft bounces reached {_settings.SoftBounceThreshold}");
-        var marked = await ExecuteAsync(tx, """
-            UPDATE person SET email_bounced_at = $at, email_bounced_reason = $reason
-            WHERE id = $id AND email_bounced_at IS NULL AND soft_bounce_count >= $threshold
-            """, ct, ("$at", at), ("$reason", reason), ("$id", person), ("$threshold", _settings.SoftBounceThreshold));
-        if (marked > 0)
-        {
-            await LineageAsync(tx, "person", person, "email-bounced", from, ct);
-        }
-
-        return true;
-    }
-
-    private async Task<bool> OptOutAsync(SqliteTransaction tx, string person, string at, LocatedEvent from, CancellationToken ct)
-    {
-        var rows = await ExecuteAsync(tx, """
-            UPDATE person SET has_opted_out_of_email = 1, opted_out_at = $at, updated_at = $now,
-                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
-            WHERE id = $id AND has_opted_out_of_email = 0
-            """, ct, ("$at", at), ("$now", _now), ("$run", _settings.RunId), ("$file", from.File), ("$line", from.Line), ("$id", person));
-        return rows > 0 && await LineageAsync(tx, "person", person, "email-opted-out", from, ct);
-    }
-
-    private async Task<bool> RevokeAsync(SqliteTransaction tx, string person, long optInId, string at, LocatedEvent from, CancellationToken ct)
-    {
-        // A consent granted again after the unsubscribe (changed_at later than the event) is the newer fact and stays.
-        var rows = await ExecuteAsync(tx, """
-            INSERT INTO consent (person_id, opt_in_id, status, changed_at, changed_by, lineage_run_id, lineage_file, lineage_line)
-            VALUES ($id, $optIn, 'revoked', $at, 'platform-unsubscribe', $run, $file, $line)
-            ON CONFLICT (person_id, opt_in_id) DO UPDATE SET status = 'revoked', changed_at = excluded.changed_at, changed_by = excluded.changed_by,
-                lineage_run_id = excluded.lineage_run_id, lineage_file = excluded.lineage_file, lineage_line = excluded.lineage_line
-            WHERE consent.status <> 'revoked' AND consent.changed_at <= excluded.changed_at
-            """, ct, ("$id", person), ("$optIn", optInId), ("$at", at), ("$run", _settings.RunId), ("$file", from.File), ("$line", from.Line));
-        return rows > 0 && await LineageAsync(tx, "consent", string.Create(CultureInfo.InvariantCulture, $"{person}:{optInId}"), "consent-revoked", from, ct);
-    }
-
-    private async Task<bool> LineageAsync(SqliteTransaction tx, string entity, string key, string change, LocatedEvent from, CancellationToken ct)
-    {
-        await ExecuteAsync(tx,
-            "INSERT INTO change_lineage (changed_at, entity, entity_key, change, run_id, archive_file, line) VALUES ($t, $e, $k, $c, $r, $f, $l)",
-            ct, ("$t", _now), ("$e", entity), ("$k", key), ("$c", change), ("$r", _settings.RunId), ("$f", from.File), ("$l", from.Line));
-        Changes[change] = Changes.GetValueOrDefault(change) + 1;
-        return true;
-    }
-
-    private async Task<int> ExecuteAsync(SqliteTransaction tx, string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Command(tx, sql, parameters);
-        return await command.ExecuteNonQueryAsync(ct);
     }
 
     private SqliteCommand Command(SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)

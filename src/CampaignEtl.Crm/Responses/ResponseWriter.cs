@@ -1,0 +1,796 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CampaignEtl.Crm.Store;
+using CampaignEtl.Crm.Suppression;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignEtl.Crm.Responses;
+
+/// <summary>
+/// Applies the platform's response events (sends, opens, clicks, bounces, unsubscribes) to the CRM, one transaction
+/// per batch that also moves the file's ledger entry (<c>ingested_file</c>), so a crash never ingests anything twice.
+/// The rules, per event, in this order:
+/// <list type="number">
+/// <item><b>Event ledger</b> (<c>response_event</c>, key: the first 16 bytes of the SHA-256 of type, mailing,
+/// recipient id, trimmed lower-case address, time in milliseconds and link URL). The same event already applied
+/// from the same file is a duplicate row: rejected (<c>duplicate-row</c>); from another file (platform exports
+/// overlap): ignored (<c>already-applied</c>). Only applied events enter the ledger; a rejected or ignored event
+/// changes nothing.</item>
+/// <item><b>Person</b>: the recipient id is the CRM person id, a converted lead stands for its converted contact;
+/// an empty or unknown id falls back to the address (<c>person.email_normalized</c>): one match is that person;
+/// several: bounces and unsubscribes apply to all of them (as suppress does), sends, opens and clicks are rejected
+/// (<c>ambiguous-recipient</c>); none: rejected (<c>unknown-recipient</c>).</item>
+/// <item><b>Campaign</b>: the one whose <c>platform_mailing_id</c> is the event's mailing. None: sends, opens
+/// and clicks are ignored (<c>mailing-not-linked</c>); bounces and unsubscribes still apply to the person.</item>
+/// <item><b>Person part of bounces and unsubscribes</b>, exactly as suppress (<see cref="SuppressionWriter"/>),
+/// through the same <c>suppression_event</c> ledger, so an event suppress already applied is not applied again:
+/// a hard bounce marks the address bounced, a soft bounce counts towards the soft-bounce threshold, an unsubscribe
+/// revokes the list's opt-in when list-based unsubscribes are configured and the list is known (an unknown list
+/// skips this part), else opts the person out of email.</item>
+/// <item><b>Sync mode</b> of the campaign:
+/// <c>campaign</c> and <c>campaign+activity</c> set the member status to the label configured for the event
+/// type. A label the campaign does not define rejects the event (<c>unknown-member-status</c>) unless missing
+/// statuses are created. A missing member is created. An existing member is never downgraded (the precedence
+/// list decides; a label not in it is the weakest; equal keeps), and a member changed after the event's time
+/// keeps its status (the newer <c>updated_at</c> wins: a CRM user changed it). A changed member gets
+/// <c>updated_at</c> = the event's time (so a later event of the same night still wins and a manual edit after it
+/// is kept) and, for a responded label, its first responded date.
+/// <c>activity</c> and <c>campaign+activity</c> add one task per event (external key = the event key, so a retry
+/// never doubles it; no campaign on a lead's task); the subject carries the label unless the status is mapped to
+/// a custom field; the clicked URL goes to the description or its mapped field.
+/// <c>notes</c> keeps one note per person and mailing and appends a line per event.
+/// <c>campaign-only</c> writes no members, tasks or notes.
+/// In every mode an applied event adds one to the campaign's totals (sent, opened, clicked, bounced, unsubscribed);
+/// the totals are written once per campaign and batch.</item>
+/// <item>An event that changed nothing (a weaker or equal status, or a newer CRM change, with no task, note or
+/// suppression change) is ignored: <c>status-not-newer</c> or <c>crm-newer</c>; a bounce or unsubscribe of an
+/// unlinked mailing that suppress already applied: <c>already-applied</c>; an unsubscribe from a list that is not
+/// configured: <c>unknown-recipient-list</c>.</item>
+/// </list>
+/// Every changed row carries the run id, archived file and line, and <c>change_lineage</c> gets a row per change.
+/// </summary>
+public sealed class ResponseWriter : IAsyncDisposable
+{
+    private const string LeadPrefix = "00Q";
+    private const int SubjectLimit = 255;
+
+    /// <summary>Entries of each per-writer cache (recipient ids, members) before it starts again: memory stays bounded.</summary>
+    private const int CacheLimit = 100_000;
+
+    private readonly SqliteConnection _connection;
+    private readonly ResponseSettings _settings;
+    private readonly SuppressionRules _suppression;
+    private readonly string _now;
+    private readonly Dictionary<string, int> _rank;
+    private readonly Dictionary<long, CampaignLink?> _campaigns = [];
+    private readonly List<string> _people = [];
+    private readonly Dictionary<string, string> _resolvedIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Campaign, string Person), MemberState> _members = [];
+    private readonly List<SqliteCommand> _commands = [];
+    private readonly SqliteCommand _findEvent;
+    private readonly SqliteCommand _recordEvent;
+    private readonly SqliteCommand _personById;
+    private readonly SqliteCommand _personByEmail;
+    private readonly SqliteCommand _campaign;
+    private readonly SqliteCommand _statuses;
+    private readonly SqliteCommand _insertStatus;
+    private readonly SqliteCommand _member;
+    private readonly SqliteCommand _insertMember;
+    private readonly SqliteCommand _updateMember;
+    private readonly SqliteCommand _insertTask;
+    private readonly SqliteCommand _taskField;
+    private readonly SqliteCommand _appendNote;
+    private readonly SqliteCommand _insertNote;
+    private readonly SqliteCommand _totals;
+    private readonly SqliteCommand _lineage;
+    private readonly SqliteCommand _ledger;
+    private char[] _keyChars = new char[256];
+    private byte[] _keyBytes = new byte[1024];
+
+    private ResponseWriter(SqliteConnection connection, ResponseSettings settings)
+    {
+        _connection = connection;
+        _settings = settings;
+        _now = CrmTime.Format(settings.Now);
+        _suppression = new SuppressionRules(connection, settings.RunId, settings.SoftBounceThreshold, settings.Now, Changes);
+        _rank = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = settings.StatusPrecedence.Count - 1; i >= 0; i--)
+        {
+            _rank[settings.StatusPrecedence[i]] = i;
+        }
+
+        _findEvent = Command("SELECT file, line FROM response_event WHERE event_key = $k", "$k");
+        _recordEvent = Command("INSERT INTO response_event (event_key, file, line, run_id) VALUES ($k, $file, $line, $run)", "$k", "$file", "$line");
+        _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
+        _personByEmail = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id", "$v");
+        _campaign = Command("SELECT id, name, sync_mode FROM campaign WHERE platform_mailing_id = $m", "$m");
+        _statuses = Command("SELECT label, has_responded, sort_order FROM campaign_member_status WHERE campaign_id = $c", "$c");
+        _insertStatus = Command(
+            "INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order) VALUES ($c, $label, $responded, 0, $sort)",
+            "$c", "$label", "$responded", "$sort");
+        _member = Command("SELECT id, status, updated_at FROM campaign_member WHERE campaign_id = $c AND person_id = $p", "$c", "$p");
+        _insertMember = Command("""
+            INSERT INTO campaign_member (campaign_id, person_id, status, first_responded_date, created_at, updated_at, lineage_run_id, lineage_file, lineage_line)
+            VALUES ($c, $p, $status, $responded, $now, $at, $run, $file, $line)
+            RETURNING id
+            """, "$c", "$p", "$status", "$responded", "$at", "$file", "$line");
+        _updateMember = Command("""
+            UPDATE campaign_member SET status = $status, updated_at = $at, first_responded_date = coalesce(first_responded_date, $responded),
+                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
+            WHERE id = $id
+            """, "$status", "$at", "$responded", "$file", "$line", "$id");
+        _insertTask = Command("""
+            INSERT INTO task (who_id, what_id, subject, description, activity_date, status, task_subtype, external_key, created_at, lineage_run_id, lineage_file, lineage_line)
+            VALUES ($who, $what, $subject, $description, $date, 'Completed', 'Email', $key, $now, $run, $file, $line)
+            ON CONFLICT (external_key) DO NOTHING
+            RETURNING id
+            """, "$who", "$what", "$subject", "$description", "$date", "$key", "$file", "$line");
+        _taskField = Command("INSERT INTO task_custom_field (task_id, field, value) VALUES ($id, $field, $value)", "$id", "$field", "$value");
+        _appendNote = Command("""
+            UPDATE note SET body = CASE WHEN body IS NULL OR body = '' THEN $text ELSE body || char(10) || $text END,
+                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
+            WHERE external_key = $key
+            RETURNING id
+            """, "$text", "$file", "$line", "$key");
+        _insertNote = Command("""
+            INSERT INTO note (parent_id, title, body, external_key, created_at, lineage_run_id, lineage_file, lineage_line)
+            VALUES ($parent, $title, $text, $key, $now, $run, $file, $line)
+            RETURNING id
+            """, "$parent", "$title", "$text", "$key", "$file", "$line");
+        _totals = Command("""
+            UPDATE campaign SET number_sent = number_sent + $sent, number_opened = number_opened + $opened, number_clicked = number_clicked + $clicked,
+                number_bounced = number_bounced + $bounced, number_unsubscribed = number_unsubscribed + $unsubscribed, updated_at = $now
+            WHERE id = $c
+            """, "$sent", "$opened", "$clicked", "$bounced", "$unsubscribed", "$c");
+        _lineage = Command(
+            "INSERT INTO change_lineage (changed_at, entity, entity_key, change, run_id, archive_file, line) VALUES ($now, $e, $k, $c, $run, $file, $line)",
+            "$e", "$k", "$c", "$file", "$line");
+        // Another file under the same name is the stage's error to report (FindFileAsync): never overwrite its entry.
+        _ledger = Command("""
+            INSERT INTO ingested_file (name, sha256, state, last_line, run_id, archive_file, created_at, updated_at)
+            VALUES ($name, $sha, $state, $last, $run, $file, $now, $now)
+            ON CONFLICT (name) DO UPDATE SET state = excluded.state, last_line = excluded.last_line, run_id = excluded.run_id,
+                archive_file = excluded.archive_file, updated_at = excluded.updated_at
+            WHERE ingested_file.sha256 = excluded.sha256
+            """, "$name", "$sha", "$state", "$last", "$file");
+    }
+
+    /// <summary>Changes per kind (e.g. <c>member-created</c>, <c>member-status-upgraded</c>, <c>task-created</c>, <c>email-bounced</c>), for the stage's details.</summary>
+    public SortedDictionary<string, long> Changes { get; } = new(StringComparer.Ordinal);
+
+    public static async Task<ResponseWriter> OpenAsync(CrmDatabase database, ResponseSettings settings, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(settings);
+        var connection = await database.OpenAsync(readOnly: false, ct);
+        return new ResponseWriter(connection, settings);
+    }
+
+    /// <summary>The file's ledger entry; null when the name was never ingested.</summary>
+    public static async Task<IngestLedgerEntry?> FindFileAsync(CrmDatabase database, string name, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        // Read-write: opening so adds the ledger table to a CRM created before it existed.
+        await using var connection = await database.OpenAsync(readOnly: false, ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, sha256, state, last_line, run_id, archive_file, updated_at FROM ingested_file WHERE name = $n";
+        command.Parameters.AddWithValue("$n", name);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var state = reader.GetString(2) == "complete" ? IngestFileState.Complete : IngestFileState.Partial;
+        var updatedAt = DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        return new IngestLedgerEntry(reader.GetString(0), reader.GetString(1), state, reader.GetInt64(3), reader.GetString(4), reader.GetString(5), updatedAt);
+    }
+
+    /// <summary>
+    /// Applies the batch in one transaction together with the ledger update in <paramref name="progress"/> (the
+    /// file's hash, the batch's last line, 'complete' with the file's last batch). <paramref name="commit"/> false
+    /// rolls everything back (a dry run sees the outcomes, the CRM stays as it was); so does an exception.
+    /// </summary>
+    public async Task<IReadOnlyList<ResponseResult>> ApplyBatchAsync(
+        IReadOnlyList<LocatedResponse> batch, IngestProgress progress, bool commit, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(progress);
+        var results = new ResponseResult[batch.Count];
+        await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
+        Enlist(tx);
+        var committed = false;
+        try
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                results[i] = await ApplyAsync(batch[i], ct);
+            }
+
+            WriteTotals(progress);
+            WriteLedger(progress);
+            if (commit)
+            {
+                await tx.CommitAsync(ct);
+                committed = true;
+            }
+            else
+            {
+                await tx.RollbackAsync(ct);
+            }
+        }
+        finally
+        {
+            Enlist(null);
+            if (!committed)
+            {
+                // Statuses and members written in a rolled-back transaction are gone: read them again.
+                _campaigns.Clear();
+                _members.Clear();
+            }
+        }
+
+        return results;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _suppression.DisposeAsync();
+        foreach (var command in _commands)
+        {
+            await command.DisposeAsync();
+        }
+
+        await _connection.DisposeAsync();
+    }
+
+    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, CancellationToken ct)
+    {
+        var e = located.Event;
+        var key = EventKey(e);
+        Set(_findEvent, "$k", key);
+        using (var reader = _findEvent.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                var line = reader.GetInt64(1);
+                return string.Equals(reader.GetString(0), located.File, StringComparison.Ordinal)
+                    ? ResponseResult.Reject("duplicate-row", string.Create(CultureInfo.InvariantCulture, $"same event as line {line}"))
+                    : ResponseResult.Ignore("already-applied", string.Create(CultureInfo.InvariantCulture, $"{reader.GetString(0)} line {line}"));
+            }
+        }
+
+        var people = Match(e);
+        var suppressing = e.Type is ResponseEventType.HardBounce or ResponseEventType.SoftBounce or ResponseEventType.Unsubscribe;
+        if (people.Count == 0)
+        {
+            return ResponseResult.Reject("unknown-recipient");
+        }
+
+        if (people.Count > 1 && !suppressing)
+        {
+            return ResponseResult.Reject("ambiguous-recipient", string.Join(',', people));
+        }
+
+        var campaign = FindCampaign(e.MailingId);
+        if (campaign is null && !suppressing)
+        {
+            return ResponseResult.Ignore("mailing-not-linked", e.MailingId.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var label = _settings.StatusLabels.TryGetValue(e.Type, out var configured) ? configured : e.Type.ToString();
+        MemberStatus? status = null;
+        if (campaign is { HasMembers: true } && !campaign.Statuses.TryGetValue(label, out status))
+        {
+            if (!_settings.CreateMissingStatuses)
+            {
+                return ResponseResult.Reject("unknown-member-status", label);
+            }
+
+            status = CreateStatus(campaign, label, e.Type is ResponseEventType.Open or ResponseEventType.Click, located);
+        }
+
+        var changed = false;
+        var ignoredBecause = "status-not-newer";
+        if (suppressing)
+        {
+            (changed, ignoredBecause) = await SuppressAsync(e, people, located, ct);
+        }
+
+        if (campaign is not null)
+        {
+            foreach (var person in people)
+            {
+                if (status is not null)
+                {
+                    var member = Member(campaign, person, label, status, e.OccurredAt, located);
+                    changed |= member == MemberChange.Changed;
+                    if (member == MemberChange.CrmNewer)
+                    {
+                        ignoredBecause = "crm-newer";
+                    }
+                    else if (member == MemberChange.NotNewer && ignoredBecause != "crm-newer")
+                    {
+                        ignoredBecause = "status-not-newer";
+                    }
+                }
+
+                if (campaign.HasTasks)
+                {
+                    changed |= AddTask(campaign, person, people.Count > 1, label, e, key, located);
+                }
+                else if (campaign.Mode == SyncMode.Notes)
+                {
+                    AppendNote(campaign, person, label, e, located);
+                    changed = true;
+                }
+            }
+
+            if (campaign.Mode == SyncMode.CampaignOnly)
+            {
+                changed = true;
+            }
+
+            if (changed)
+            {
+                campaign.Count(e.Type);
+                Count("campaign-totals");
+            }
+        }
+
+        if (!changed)
+        {
+            return ResponseResult.Ignore(ignoredBecause);
+        }
+
+        Set(_recordEvent, "$k", key);
+        Set(_recordEvent, "$file", located.File);
+        Set(_recordEvent, "$line", located.Line);
+        _recordEvent.ExecuteNonQuery();
+        return ResponseResult.Applied;
+    }
+
+    /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
+    private async Task<(bool Changed, string IgnoredBecause)> SuppressAsync(ResponseEvent e, List<string> people, LocatedResponse located, CancellationToken ct)
+    {
+        var kind = e.Type switch
+        {
+            ResponseEventType.HardBounce => SuppressionKind.Hard,
+            ResponseEventType.SoftBounce => SuppressionKind.Soft,
+            _ => SuppressionKind.Unsubscribe,
+        };
+
+        // The ledger key uses the list as reported (as suppress does); the scope applied follows the settings.
+        var reported = new SuppressionEvent(kind, e.RecipientId, e.Email, kind == SuppressionKind.Unsubscribe ? e.ListId : null,
+            e.OccurredAt, e.BounceReason, e.MailingId.ToString(CultureInfo.InvariantCulture), "response-export");
+        long optInId = 0;
+        var applied = reported;
+        if (kind == SuppressionKind.Unsubscribe)
+        {
+            var listId = _settings.ListBasedUnsubscribes ? e.ListId : null;
+            if (listId is { } list && !_settings.OptInByListId.TryGetValue(list, out optInId))
+            {
+                return (false, "unknown-recipient-list");
+            }
+
+            applied = listId == reported.ListId ? reported : reported with { ListId = listId };
+        }
+
+        if (!await _suppression.TryRecordAsync(reported, located.File, located.Line, ct))
+        {
+            return (false, "already-applied");
+        }
+
+        foreach (var person in people)
+        {
+            await _suppression.ApplyAsync(applied, person, optInId, located.File, located.Line, ct);
+        }
+
+        return (true, string.Empty);
+    }
+
+    /// <summary>A member as the writer last saw or wrote it.</summary>
+    private sealed record MemberState(long Id, string Status, string UpdatedAt);
+
+    private enum MemberChange
+    {
+        Changed,
+        NotNewer,
+        CrmNewer,
+    }
+
+    private MemberChange Member(
+        CampaignLink campaign, string person, string label, MemberStatus status, DateTimeOffset occurredAt, LocatedResponse from)
+    {
+        var at = CrmTime.Format(occurredAt);
+        object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
+        var memberKey = (campaign.Id, person);
+        if (!_members.TryGetValue(memberKey, out var member))
+        {
+            Set(_member, "$c", campaign.Id);
+            Set(_member, "$p", person);
+            using var reader = _member.ExecuteReader();
+            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+        }
+
+        if (member is not null)
+        {
+            if (Rank(label) >= Rank(member.Status))
+            {
+                Remember(memberKey, member);
+                return MemberChange.NotNewer;
+            }
+
+            if (string.CompareOrdinal(member.UpdatedAt, at) > 0)
+            {
+                Remember(memberKey, member);
+                return MemberChange.CrmNewer;
+            }
+        }
+
+        if (member is null)
+        {
+            Set(_insertMember, "$c", campaign.Id);
+            Set(_insertMember, "$p", person);
+            Set(_insertMember, "$status", label);
+            Set(_insertMember, "$responded", responded);
+            Set(_insertMember, "$at", at);
+            Set(_insertMember, "$file", from.File);
+            Set(_insertMember, "$line", from.Line);
+            var id = (long)_insertMember.ExecuteScalar()!;
+            Remember(memberKey, new MemberState(id, label, at));
+            Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
+            return MemberChange.Changed;
+        }
+
+        Set(_updateMember, "$status", label);
+        Set(_updateMember, "$at", at);
+        Set(_updateMember, "$responded", responded);
+        Set(_updateMember, "$file", from.File);
+        Set(_updateMember, "$line", from.Line);
+        Set(_updateMember, "$id", member.Id);
+        _updateMember.ExecuteNonQuery();
+        Remember(memberKey, member with { Status = label, UpdatedAt = at });
+        Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
+        return MemberChange.Changed;
+    }
+
+    /// <summary>
+    /// Keeps a member's state for the next event of the same person (sends, opens and clicks of one person follow each
+    /// other); bounded, so memory does not grow with the number of events.
+    /// </summary>
+    private void Remember((string Campaign, string Person) key, MemberState member)
+    {
+        if (_members.Count >= CacheLimit && !_members.ContainsKey(key))
+        {
+            _members.Clear();
+        }
+
+        _members[key] = member;
+    }
+
+    /// <summary>A label not in the precedence list is weaker than every label in it.</summary>
+    private int Rank(string label) => _rank.TryGetValue(label, out var rank) ? rank : int.MaxValue;
+
+    private MemberStatus CreateStatus(CampaignLink campaign, string label, bool responded, LocatedResponse from)
+    {
+        var status = new MemberStatus(responded, campaign.MaxSortOrder + 1);
+        Set(_insertStatus, "$c", campaign.Id);
+        Set(_insertStatus, "$label", label);
+        Set(_insertStatus, "$responded", responded ? 1 : 0);
+        Set(_insertStatus, "$sort", status.SortOrder);
+        _insertStatus.ExecuteNonQuery();
+        campaign.Statuses[label] = status;
+        campaign.MaxSortOrder = status.SortOrder;
+        Lineage("campaign_member_status", campaign.Id + ":" + label, "member-status-created", from.File, from.Line);
+        return status;
+    }
+
+    private bool AddTask(
+        CampaignLink campaign, string person, bool severalPeople, string label, ResponseEvent e, byte[] key, LocatedResponse from)
+    {
+        if (!campaign.Subjects.TryGetValue(label, out var subject))
+        {
+            subject = _settings.ActivityStatusField is null ? label + " email campaign: " + campaign.Name : "Email campaign: " + campaign.Name;
+            subject = subject.Length > SubjectLimit ? subject[..SubjectLimit] : subject;
+            campaign.Subjects[label] = subject;
+        }
+
+        var hasUrl = !string.IsNullOrEmpty(e.LinkUrl);
+        var externalKey = Convert.ToHexStringLower(key);
+        Set(_insertTask, "$who", person);
+        // Salesforce: a task on a lead has no WhatId.
+        Set(_insertTask, "$what", person.StartsWith(LeadPrefix, StringComparison.Ordinal) ? DBNull.Value : campaign.Id);
+        Set(_insertTask, "$subject", subject);
+        Set(_insertTask, "$description", hasUrl && _settings.ClickedUrlField is null ? e.LinkUrl : DBNull.Value);
+        Set(_insertTask, "$date", CrmTime.FormatDate(DateOnly.FromDateTime(e.OccurredAt.UtcDateTime)));
+        // A bounce matching several people by address gives each of them a task.
+        Set(_insertTask, "$key", severalPeople ? externalKey + "-" + person : externalKey);
+        Set(_insertTask, "$file", from.File);
+        Set(_insertTask, "$line", from.Line);
+        if (_insertTask.ExecuteScalar() is not long taskId)
+        {
+            return false;
+        }
+
+        if (_settings.ActivityStatusField is { } statusField)
+        {
+            TaskField(taskId, statusField, label);
+        }
+
+        if (hasUrl && _settings.ClickedUrlField is { } urlField)
+        {
+            TaskField(taskId, urlField, e.LinkUrl);
+        }
+
+        Lineage("task", taskId.ToString(CultureInfo.InvariantCulture), "task-created", from.File, from.Line);
+        return true;
+    }
+
+    private void TaskField(long taskId, string field, string value)
+    {
+        Set(_taskField, "$id", taskId);
+        Set(_taskField, "$field", field);
+        Set(_taskField, "$value", value);
+        _taskField.ExecuteNonQuery();
+    }
+
+    private void AppendNote(CampaignLink campaign, string person, string label, ResponseEvent e, LocatedResponse from)
+    {
+        var externalKey = string.Create(CultureInfo.InvariantCulture, $"mailing-{e.MailingId}-person-{person}");
+        var text = string.IsNullOrEmpty(e.LinkUrl)
+            ? CrmTime.Format(e.OccurredAt) + " " + label
+            : CrmTime.Format(e.OccurredAt) + " " + label + " " + e.LinkUrl;
+        Set(_appendNote, "$text", text);
+        Set(_appendNote, "$file", from.File);
+        Set(_appendNote, "$line", from.Line);
+        Set(_appendNote, "$key", externalKey);
+        if (_appendNote.ExecuteScalar() is long)
+        {
+            Lineage("note", externalKey, "note-updated", from.File, from.Line);
+            return;
+        }
+
+        Set(_insertNote, "$parent", person);
+        Set(_insertNote, "$title", campaign.NoteTitle);
+        Set(_insertNote, "$text", text);
+        Set(_insertNote, "$key", externalKey);
+        Set(_insertNote, "$file", from.File);
+        Set(_insertNote, "$line", from.Line);
+        _insertNote.ExecuteScalar();
+        Lineage("note", externalKey, "note-created", from.File, from.Line);
+    }
+
+    /// <summary>The people an event belongs to (rule 2 of the class comment), in a list reused for every event.</summary>
+    private List<string> Match(ResponseEvent e)
+    {
+        _people.Clear();
+        if (!string.IsNullOrWhiteSpace(e.RecipientId))
+        {
+            var recipientId = e.RecipientId.Trim();
+            if (_resolvedIds.TryGetValue(recipientId, out var known))
+            {
+                _people.Add(known);
+                return _people;
+            }
+
+            Set(_personById, "$v", recipientId);
+            ReadPeople(_personById);
+            if (_people.Count == 1)
+            {
+                // People are not changed by ingest, so the id (or a converted lead's contact) stays valid for the writer's life.
+                if (_resolvedIds.Count >= CacheLimit)
+                {
+                    _resolvedIds.Clear();
+                }
+
+                _resolvedIds[recipientId] = _people[0];
+            }
+        }
+
+        if (_people.Count == 0 && !string.IsNullOrWhiteSpace(e.Email))
+        {
+            Set(_personByEmail, "$v", e.Email);
+            ReadPeople(_personByEmail);
+        }
+
+        return _people;
+    }
+
+    private void ReadPeople(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
+            var id = converted ? reader.GetString(2) : reader.GetString(0);
+            if (!_people.Contains(id, StringComparer.Ordinal))
+            {
+                _people.Add(id);
+            }
+        }
+    }
+
+    /// <summary>The campaign linked to the mailing, read once per writer (and again after a rollback).</summary>
+    private CampaignLink? FindCampaign(long mailingId)
+    {
+        if (_campaigns.TryGetValue(mailingId, out var cached))
+        {
+            return cached;
+        }
+
+        CampaignLink? campaign = null;
+        Set(_campaign, "$m", mailingId);
+        using (var reader = _campaign.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                var modeText = reader.GetString(2);
+                if (!CampaignLink.TryParseMode(modeText, out var mode))
+                {
+                    throw new InvalidOperationException($"Campaign {reader.GetString(0)} has an unknown sync mode '{modeText}'.");
+                }
+
+                campaign = new CampaignLink(reader.GetString(0), reader.GetString(1), mode);
+            }
+        }
+
+        if (campaign is not null)
+        {
+            Set(_statuses, "$c", campaign.Id);
+            using var reader = _statuses.ExecuteReader();
+            while (reader.Read())
+            {
+                var sortOrder = reader.GetInt64(2);
+                campaign.Statuses[reader.GetString(0)] = new MemberStatus(reader.GetInt64(1) == 1, sortOrder);
+                campaign.MaxSortOrder = Math.Max(campaign.MaxSortOrder, sortOrder);
+            }
+        }
+
+        _campaigns[mailingId] = campaign;
+        return campaign;
+    }
+
+    /// <summary>The batch's totals, one update per campaign, with one lineage row (the batch's last line).</summary>
+    private void WriteTotals(IngestProgress progress)
+    {
+        foreach (var campaign in _campaigns.Values)
+        {
+            if (campaign is null || !campaign.HasPendingTotals)
+            {
+                continue;
+            }
+
+            Set(_totals, "$sent", campaign.Sent);
+            Set(_totals, "$opened", campaign.Opened);
+            Set(_totals, "$clicked", campaign.Clicked);
+            Set(_totals, "$bounced", campaign.Bounced);
+            Set(_totals, "$unsubscribed", campaign.Unsubscribed);
+            Set(_totals, "$c", campaign.Id);
+            campaign.ClearTotals();
+            _totals.ExecuteNonQuery();
+            Lineage("campaign", campaign.Id, "campaign-totals", progress.ArchiveFile, progress.LastLine, count: false);
+        }
+    }
+
+    private void WriteLedger(IngestProgress progress)
+    {
+        Set(_ledger, "$name", progress.Name);
+        Set(_ledger, "$sha", progress.Sha256);
+        Set(_ledger, "$state", progress.FileComplete ? "complete" : "partial");
+        Set(_ledger, "$last", progress.LastLine);
+        Set(_ledger, "$file", progress.ArchiveFile);
+        if (_ledger.ExecuteNonQuery() == 0)
+        {
+            throw new InvalidOperationException($"The ingest ledger holds another file named '{progress.Name}' (other SHA-256); it is not ingested.");
+        }
+    }
+
+    private void Lineage(string entity, string key, string change, string file, long line, bool count = true)
+    {
+        Set(_lineage, "$e", entity);
+        Set(_lineage, "$k", key);
+        Set(_lineage, "$c", change);
+        Set(_lineage, "$file", file);
+        Set(_lineage, "$line", line);
+        _lineage.ExecuteNonQuery();
+        if (count)
+        {
+            Count(change);
+        }
+    }
+
+    private void Count(string change) => Changes[change] = Changes.GetValueOrDefault(change) + 1;
+
+    /// <summary>
+    /// The event's identity for the ledger: the first 16 bytes of the SHA-256 of
+    /// <c>type|mailing|recipient id|lower(trim(email))|occurred-at ms|link url</c>, built in reused buffers.
+    /// </summary>
+    private byte[] EventKey(ResponseEvent e)
+    {
+        var recipient = e.RecipientId.AsSpan().Trim();
+        var email = e.Email.AsSpan().Trim();
+        var length = 64 + recipient.Length + email.Length + e.LinkUrl.Length;
+        if (_keyChars.Length < length)
+        {
+            _keyChars = new char[length * 2];
+        }
+
+        var chars = _keyChars.AsSpan();
+        var n = Append(chars, 0, TypeText(e.Type));
+        e.MailingId.TryFormat(chars[n..], out var written, default, CultureInfo.InvariantCulture);
+        n = Append(chars, n + written, "|");
+        n = Append(chars, n, recipient);
+        n = Append(chars, n, "|");
+        n += email.ToLowerInvariant(chars[n..]);
+        n = Append(chars, n, "|");
+        e.OccurredAt.ToUnixTimeMilliseconds().TryFormat(chars[n..], out written, default, CultureInfo.InvariantCulture);
+        n = Append(chars, n + written, "|");
+        n = Append(chars, n, e.LinkUrl);
+
+        var byteCount = Encoding.UTF8.GetMaxByteCount(n);
+        if (_keyBytes.Length < byteCount)
+        {
+            _keyBytes = new byte[byteCount * 2];
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(chars[..n], _keyBytes);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(_keyBytes.AsSpan(0, bytes), hash);
+        return hash[..16].ToArray();
+    }
+
+    private static int Append(Span<char> chars, int at, ReadOnlySpan<char> text)
+    {
+        text.CopyTo(chars[at..]);
+        return at + text.Length;
+    }
+
+    private static string TypeText(ResponseEventType type) => type switch
+    {
+        ResponseEventType.Send => "send|",
+        ResponseEventType.Open => "open|",
+        ResponseEventType.Click => "click|",
+        ResponseEventType.SoftBounce => "softbounce|",
+        ResponseEventType.HardBounce => "hardbounce|",
+        ResponseEventType.Unsubscribe => "unsubscribe|",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    private void Enlist(SqliteTransaction? tx)
+    {
+        _suppression.Enlist(tx);
+        foreach (var command in _commands)
+        {
+            command.Transaction = tx;
+        }
+    }
+
+    private static void Set(SqliteCommand command, string name, object value) => command.Parameters[name].Value = value;
+
+    /// <summary>A command prepared once per writer: run id and time are fixed, the other parameters are set per call.</summary>
+    private SqliteCommand Command(string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        if (sql.Contains("$run", StringComparison.Ordinal))
+        {
+            command.Parameters.AddWithValue("$run", _settings.RunId);
+        }
+
+        if (sql.Contains("$now", StringComparison.Ordinal))
+        {
+            command.Parameters.AddWithValue("$now", _now);
+        }
+
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+        }
+
+        _commands.Add(command);
+        return command;
+    }
+}
