@@ -210,10 +210,15 @@ public sealed class DemoCrmSeeder(TimeProvider timeProvider)
         SqliteConnection connection, SqliteTransaction transaction, int contacts, string stamp, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var today = CrmTime.FormatDate(DateOnly.FromDateTime(now.UtcDateTime));
+        // The email campaigns started a week ago: their members were added then, before the mailings the
+        // demo platform simulates for yesterday, so ingest upgrades their statuses (a member changed after
+        // an event keeps its status).
+        var weekAgo = CrmTime.FormatDate(DateOnly.FromDateTime(now.UtcDateTime).AddDays(-7));
+        var added = CrmTime.Format(now.AddDays(-7));
         await ExecAsync(connection, $"""
             INSERT INTO campaign (id, name, type, status, start_date, platform_mailing_id, sync_mode, created_at, updated_at) VALUES
-              ('701000000000001', 'Autumn newsletter 2026', 'Email', 'In Progress', '{today}', 9001, 'campaign', '{stamp}', '{stamp}'),
-              ('701000000000002', 'Webinar invitation: Q4 product tour', 'Email', 'In Progress', '{today}', 9002, 'campaign+activity', '{stamp}', '{stamp}'),
+              ('701000000000001', 'Autumn newsletter 2026', 'Email', 'In Progress', '{weekAgo}', 9001, 'campaign', '{stamp}', '{stamp}'),
+              ('701000000000002', 'Webinar invitation: Q4 product tour', 'Email', 'In Progress', '{weekAgo}', 9002, 'campaign+activity', '{stamp}', '{stamp}'),
               ('701000000000003', 'Trade fair follow-up', 'Event', 'Planned', NULL, NULL, 'campaign', '{stamp}', '{stamp}');
             INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order)
               SELECT c.id, s.label, s.responded, s.is_default, s.sort_order FROM campaign c,
@@ -224,7 +229,7 @@ public sealed class DemoCrmSeeder(TimeProvider timeProvider)
             INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order) VALUES
               ('701000000000003', 'Planned', 0, 1, 1), ('701000000000003', 'Attended', 1, 0, 2);
             INSERT INTO campaign_member (campaign_id, person_id, status, created_at, updated_at)
-              SELECT '701000000000001', id, 'Sent', '{stamp}', '{stamp}' FROM person
+              SELECT '701000000000001', id, 'Sent', '{added}', '{added}' FROM person
               WHERE entity_type = 'contact' ORDER BY id LIMIT 200;
             INSERT INTO task (who_id, what_id, subject, description, activity_date, created_at)
               SELECT id, '701000000000003', 'Call after trade fair', 'Met at the booth', '{today}', '{stamp}'

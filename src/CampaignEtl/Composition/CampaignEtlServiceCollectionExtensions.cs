@@ -2,6 +2,7 @@ using CampaignEtl.Crm.Demo;
 using CampaignEtl.Crm.Selections;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Export;
+using CampaignEtl.Pipeline.Ingest;
 using CampaignEtl.Pipeline.Refill;
 using CampaignEtl.Pipeline.Suppress;
 using CampaignEtl.Pipeline.Options;
@@ -34,6 +35,7 @@ public static class CampaignEtlServiceCollectionExtensions
         AddValidated<ExportOptions, ExportOptionsValidator>(services, ExportOptions.Section, validateEverythingOnStart);
         AddValidated<SuppressOptions, SuppressOptionsValidator>(services, SuppressOptions.Section, validateEverythingOnStart);
         AddValidated<RefillOptions, RefillOptionsValidator>(services, RefillOptions.Section, validateEverythingOnStart);
+        AddValidated<IngestOptions, IngestOptionsValidator>(services, IngestOptions.Section, validateEverythingOnStart);
         AddPlatform(services, configuration, validateEverythingOnStart);
         AddFileDrop(services, configuration, validateEverythingOnStart);
 
@@ -47,6 +49,7 @@ public static class CampaignEtlServiceCollectionExtensions
         services.AddSingleton<IStage, SuppressStage>();
         services.AddSingleton<IStage, ExportStage>();
         services.AddSingleton<IStage, RefillStage>();
+        services.AddSingleton<IStage, IngestStage>();
         services.AddSingleton<PipelineRunner>();
         return services;
     }

@@ -29,6 +29,7 @@ internal static class ConfigurationShape
         (ExportOptions.Section, typeof(ExportOptions)),
         (SuppressOptions.Section, typeof(SuppressOptions)),
         (RefillOptions.Section, typeof(RefillOptions)),
+        (IngestOptions.Section, typeof(IngestOptions)),
         (PlatformOptions.Section, typeof(PlatformOptions)),
         (SandboxOptions.Section, typeof(SandboxOptions)),
         (TransferOptions.Section, typeof(TransferOptions)),

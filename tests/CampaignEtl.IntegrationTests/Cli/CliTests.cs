@@ -244,13 +244,25 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Run_StageOfALaterIssue_Exits2SayingItIsNotAvailable()
+    public async Task Run_StageIngestWithAnEmptyDrop_SucceedsWithNothingToIngest()
     {
         using var workspace = new TestWorkspace(contacts: 100);
         var config = Support.Cli.WriteConfig(workspace.Folder, Support.Cli.DataOnly);
         var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--stage", "ingest", "--config", config);
-        result.ExitCode.ShouldBe(2, result.ToString());
-        result.Stderr.ShouldContain("--stage ingest: this version has no 'ingest' stage yet; available: suppress, export, refill");
+        result.ExitCode.ShouldBe(0, result.ToString());
+        result.Stdout.ShouldMatch(@"(?m)^ingest\s+1 succeeded\s+0\s+0\s+0\s+0\s");
+    }
+
+    [Fact]
+    public async Task Run_LocalDropFolderMissing_IngestFailsNamingTheFolder()
+    {
+        using var workspace = new TestWorkspace(contacts: 100);
+        var missing = Path.Combine(workspace.Folder, "no-such-drop");
+        var config = Support.Cli.WriteConfig(workspace.Folder, $$"""{ "Data": { "Folder": "%DATA%" }, "Transfer": { "LocalFolder": "{{missing}}" } }""");
+        var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--stage", "ingest", "--config", config);
+        result.ExitCode.ShouldNotBe(0, result.ToString());
+        result.Stdout.ShouldContain("does not exist");
+        result.Stdout.ShouldContain(missing);
     }
 
     [Fact]

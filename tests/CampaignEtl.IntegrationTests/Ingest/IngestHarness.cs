@@ -67,6 +67,9 @@ internal sealed class IngestHarness : IAsyncDisposable
 
     public string RunId { get; private set; } = string.Empty;
 
+    /// <summary>Wraps the real drop (e.g. to stop the run in the middle).</summary>
+    public Func<IFileDrop, IFileDrop> WrapDrop { get; set; } = drop => drop;
+
     public static async Task<IngestHarness> StartAsync(int contacts, bool withSandbox, CancellationToken ct)
     {
         var workspace = new TestWorkspace(contacts);
@@ -102,16 +105,16 @@ internal sealed class IngestHarness : IAsyncDisposable
         MsOptions.Create(new RunOptions { MaxRejectRate = Workspace.MaxRejectRate }),
         MsOptions.Create(Workspace.Data),
         Workspace.Crm,
-        FileDrops.Create(Transfer, TimeProvider.System, NullLoggerFactory.Instance),
+        WrapDrop(FileDrops.Create(Transfer, TimeProvider.System, NullLoggerFactory.Instance)),
         (IPlatformClientFactory?)_factory ?? new NoPlatform(),
         Workspace.Time,
         NullLogger<IngestStage>.Instance);
 
-    public async Task<StageOutcome> RunAsync(bool dryRun = false)
+    public async Task<StageOutcome> RunAsync(bool dryRun = false, CancellationToken? cancellationToken = null)
     {
         var runner = new PipelineRunner([Stage()], MsOptions.Create(Workspace.Data), MsOptions.Create(new RunOptions { MaxRejectRate = Workspace.MaxRejectRate }),
             MsOptions.Create(new ArchiveOptions()), Workspace.Time, NullLogger<PipelineRunner>.Instance);
-        var outcome = await runner.RunAsync(new RunRequest([StageName.Ingest], null, null, dryRun, RunTrigger.Manual), TestContext.Current.CancellationToken);
+        var outcome = await runner.RunAsync(new RunRequest([StageName.Ingest], null, null, dryRun, RunTrigger.Manual), cancellationToken ?? TestContext.Current.CancellationToken);
         RunId = outcome.Run.RunId;
         return outcome.Stages.ShouldHaveSingleItem();
     }

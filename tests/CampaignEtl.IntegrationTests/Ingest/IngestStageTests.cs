@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CampaignEtl.IntegrationTests.Support;
 using CampaignEtl.Pipeline.Runs;
 using CampaignEtl.Sandbox;
+using CampaignEtl.Transfer;
 
 namespace CampaignEtl.IntegrationTests.Ingest;
 
@@ -127,6 +128,7 @@ public sealed class IngestStageTests
         var counts = stage.Counts;
         (counts.RowsIn, counts.RowsOut, counts.RowsExcluded, counts.RowsRejected).ShouldBe((10L, 1L, 1L, 8L));
         counts.IsBalanced.ShouldBeTrue();
+        counts.Details["read:" + Name9001].ShouldBe(counts.RowsOut + counts.RowsExcluded + counts.RowsRejected);
         counts.Details["ignored:mailing-not-linked"].ShouldBe(1);
         var rejects = h.Rejects();
         rejects.ShouldAllBe(r => r[0].EndsWith($"/ingest/attempt-1/{Name9001}", StringComparison.Ordinal));
@@ -228,5 +230,47 @@ public sealed class IngestStageTests
         soon.Counts.Details.ShouldNotContainKey("days-since-last-ingest");
         late.Status.ShouldBe(StageStatus.Succeeded, late.Error);
         late.Counts.Details["days-since-last-ingest"].ShouldBe(20);
+    }
+
+    [Fact]
+    public async Task Run_StoppedBetweenFiles_InterruptedAndWhatCommittedStays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await IngestHarness.StartAsync(50, withSandbox: false, ct);
+        h.Drop("good", Name9001);
+        h.Drop("resume", Name9001Next);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        h.WrapDrop = drop => new StopOnDownload(drop, Name9001Next, stop);
+
+        var stage = await h.RunAsync(cancellationToken: stop.Token);
+
+        stage.Status.ShouldBe(StageStatus.Interrupted);
+        (await h.Workspace.QueryCrmAsync("SELECT name || ':' || state FROM ingested_file ORDER BY name")).ShouldBe([$"{Name9001}:complete"]);
+        (await h.ValueAsync("SELECT count(*) FROM response_event")).ShouldBe("2");
+        File.Exists(Path.Combine(h.DropFolder, Name9001Next)).ShouldBeTrue();
+    }
+
+    /// <summary>A drop on which the download of one file is where the operator pressed Ctrl+C.</summary>
+    private sealed class StopOnDownload(IFileDrop inner, string name, CancellationTokenSource stop) : IFileDrop
+    {
+        public Task<IReadOnlyList<RemoteFileEntry>> ListAsync(string? remoteFolder = null, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(remoteFolder, cancellationToken);
+
+        public async Task<DownloadedFile> DownloadAsync(string file, string localTargetPath, CancellationToken cancellationToken = default)
+        {
+            if (file == name)
+            {
+                await stop.CancelAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            return await inner.DownloadAsync(file, localTargetPath, cancellationToken);
+        }
+
+        public Task UploadAsync(string localPath, string remoteName, CancellationToken cancellationToken = default) =>
+            inner.UploadAsync(localPath, remoteName, cancellationToken);
+
+        public Task MoveToProcessedAsync(string file, CancellationToken cancellationToken = default) =>
+            inner.MoveToProcessedAsync(file, cancellationToken);
     }
 }
