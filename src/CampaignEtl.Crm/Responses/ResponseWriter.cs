@@ -211,7 +211,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             }
 
             WriteTotals(progress);
-            _recordEvents.Flush();
+            RecordEvents();
             _lineageRows.Flush();
             WriteLedger(progress);
             if (commit)
@@ -349,8 +349,23 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         _batchEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (located.File, located.Line);
-        _recordEvents.Add(key, located.File, located.Line);
         return ResponseResult.Applied;
+    }
+
+    /// <summary>
+    /// The batch's applied events into the ledger, in key order: the keys are hashes, so in arrival order each insert
+    /// would land on another page of the ledger's B-tree.
+    /// </summary>
+    private void RecordEvents()
+    {
+        foreach (var (key, at) in _batchEvents.OrderBy(pair => pair.Key))
+        {
+            var bytes = new byte[16];
+            BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
+            _recordEvents.Add(bytes, at.File, at.Line);
+        }
+
+        _recordEvents.Flush();
     }
 
     /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
