@@ -59,6 +59,11 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>Entries of each per-writer cache (recipient ids, members) before it starts again: memory stays bounded.</summary>
     private const int CacheLimit = 100_000;
 
+    /// <summary>Event keys looked up in the ledger per statement (SQLite finds named parameters by a linear search: keep it small).</summary>
+    private const int KeysPerLookup = 32;
+
+    private static readonly string[] KeyParameters = [.. Enumerable.Range(0, KeysPerLookup).Select(i => "$k" + i.ToString(CultureInfo.InvariantCulture))];
+
     private readonly SqliteConnection _connection;
     private readonly ResponseSettings _settings;
     private readonly SuppressionRules _suppression;
@@ -69,7 +74,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly Dictionary<string, string> _resolvedIds = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Campaign, string Person), MemberState> _members = [];
     private readonly List<SqliteCommand> _commands = [];
-    private readonly SqliteCommand _findEvent;
+    private readonly SqliteCommand _findEvents;
+    private readonly Dictionary<UInt128, (string File, long Line)> _knownEvents = [];
     private readonly BufferedInsert _recordEvents;
     private readonly BufferedInsert _lineageRows;
     private readonly Dictionary<UInt128, (string File, long Line)> _batchEvents = [];
@@ -102,7 +108,8 @@ public sealed class ResponseWriter : IAsyncDisposable
             _rank[settings.StatusPrecedence[i]] = i;
         }
 
-        _findEvent = Command("SELECT file, line FROM response_event WHERE event_key = $k", "$k");
+        _findEvents = Command(
+            "SELECT event_key, file, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
         _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file", "line"], [("run_id", settings.RunId)]);
         _lineageRows = new BufferedInsert(
             connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
@@ -204,10 +211,17 @@ public sealed class ResponseWriter : IAsyncDisposable
         var committed = false;
         try
         {
+            var keys = new byte[batch.Count][];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                keys[i] = EventKey(batch[i].Event);
+            }
+
+            FindKnown(keys);
             for (var i = 0; i < batch.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
-                results[i] = await ApplyAsync(batch[i], ct);
+                results[i] = await ApplyAsync(batch[i], keys[i], ct);
             }
 
             WriteTotals(progress);
@@ -228,6 +242,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         {
             Enlist(null);
             _batchEvents.Clear();
+            _knownEvents.Clear();
             _recordEvents.Clear();
             _lineageRows.Clear();
             if (!committed)
@@ -254,10 +269,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
-    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, CancellationToken ct)
+    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, byte[] key, CancellationToken ct)
     {
         var e = located.Event;
-        var key = EventKey(e);
         if (FindApplied(key) is { } applied)
         {
             return string.Equals(applied.File, located.File, StringComparison.Ordinal)
@@ -371,14 +385,30 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
     private (string File, long Line)? FindApplied(byte[] key)
     {
-        if (_batchEvents.TryGetValue(BinaryPrimitives.ReadUInt128BigEndian(key), out var inBatch))
-        {
-            return inBatch;
-        }
+        var id = BinaryPrimitives.ReadUInt128BigEndian(key);
+        return _batchEvents.TryGetValue(id, out var inBatch) ? inBatch
+            : _knownEvents.TryGetValue(id, out var known) ? known
+            : null;
+    }
 
-        Set(_findEvent, "$k", key);
-        using var reader = _findEvent.ExecuteReader();
-        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : null;
+    /// <summary>The batch's events the ledger already has, read a few dozen keys per statement instead of one per event.</summary>
+    private void FindKnown(byte[][] keys)
+    {
+        for (var first = 0; first < keys.Length; first += KeysPerLookup)
+        {
+            for (var i = 0; i < KeysPerLookup; i++)
+            {
+                // The last chunk repeats its last key in the unused places: IN ignores duplicates.
+                _findEvents.Parameters[i].Value = keys[Math.Min(first + i, keys.Length - 1)];
+            }
+
+            using var reader = _findEvents.ExecuteReader();
+            while (reader.Read())
+            {
+                var key = (byte[])reader.GetValue(0);
+                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (reader.GetString(1), reader.GetInt64(2));
+            }
+        }
     }
 
     /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
