@@ -111,6 +111,7 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
             """,
             ("$c", CampaignModeId), ("$p", editedInCrm), ("$now", CrmTime.Format(TimeProvider.System.GetUtcNow())));
         var tasksBefore = await CountAsync(workspace, "SELECT count(*) FROM task");
+        var membersBeforeNight2 = await MembersAsync(workspace, CampaignModeId);
 
         // Night 2: suppress, export, refill and ingest, in that order; the response files come over SFTP.
         var night2 = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
@@ -147,12 +148,17 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         // The webinar had no members before: every one of them came from its mailing.
         (await MemberStatusesAsync(workspace, CampaignActivityModeId)).Count.ShouldBe(events.Where(e => e.MailingId == CampaignActivityMailing).Select(e => e.RecipientId).Distinct().Count());
 
-        // Campaign totals: one per event of the campaign's mailing (bounced = soft + hard).
-        foreach (var (mailing, campaign) in new[] { (CampaignMailing, CampaignModeId), (CampaignActivityMailing, CampaignActivityModeId) })
+        // Campaign totals count the events applied (README, ingest). With activities every event is applied (it makes a
+        // task), so the webinar's totals are its mailing's events per type (bounced = soft + hard). With members only, an
+        // event is applied when it changes the member: see AppliedInCampaignMode.
+        foreach (var (campaign, expected) in new[]
+        {
+            (CampaignModeId, ExpectedTotals(AppliedInCampaignMode(events.Where(e => e.MailingId == CampaignMailing), membersBeforeNight2))),
+            (CampaignActivityModeId, ExpectedTotals(events.Where(e => e.MailingId == CampaignActivityMailing))),
+        })
         {
             // Compared as text so a failure shows both rows of figures.
-            var expectedTotals = string.Join(", ", ExpectedTotals(events.Where(e => e.MailingId == mailing)));
-            string.Join(", ", await TotalsAsync(workspace, campaign)).ShouldBe(expectedTotals, $"campaign {campaign}: sent, opened, clicked, bounced, unsubscribed; ingest: {ingest.CountsJson}");
+            string.Join(", ", await TotalsAsync(workspace, campaign)).ShouldBe(string.Join(", ", expected), $"campaign {campaign}: sent, opened, clicked, bounced, unsubscribed; ingest: {ingest.CountsJson}");
         }
 
         // Activities: one task per event of the webinar's mailing, on the person, with the campaign (none on a lead).
@@ -270,6 +276,35 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         _ => throw new ArgumentOutOfRangeException(nameof(eventType), eventType, "not an event of a response export"),
     };
 
+    /// <summary>
+    /// The events of a Campaign mode mailing that ingest applies, by the documented rules, replayed in file order per
+    /// recipient: a missing member is created; a stronger label upgrades the member (its updated_at becomes the event's
+    /// time); a weaker or equal label changes nothing, nor does any event older than the member's updated_at (edited in
+    /// the CRM after it). A bounce or unsubscribe that changes no member would still be applied for its person part,
+    /// but tonight suppress brought every one of them in over SOAP before ingest ran (the suppression ledger is shared),
+    /// so here it changes nothing either. Hence the sends to members who were 'Sent' already, and unsubscribes (they
+    /// follow an open on the platform), are not in this campaign's totals.
+    /// </summary>
+    private static List<SandboxResponseEvent> AppliedInCampaignMode(IEnumerable<SandboxResponseEvent> events, Dictionary<string, (string Status, DateTimeOffset UpdatedAt)> before)
+    {
+        var members = new Dictionary<string, (string Status, DateTimeOffset UpdatedAt)>(before, StringComparer.Ordinal);
+        var applied = new List<SandboxResponseEvent>();
+        foreach (var e in events)
+        {
+            var label = Label(e.EventType);
+            if (members.TryGetValue(e.RecipientId, out var member)
+                && (member.UpdatedAt > e.OccurredAt || Array.IndexOf(Precedence, label) >= Array.IndexOf(Precedence, member.Status)))
+            {
+                continue;
+            }
+
+            members[e.RecipientId] = (label, e.OccurredAt);
+            applied.Add(e);
+        }
+
+        return applied;
+    }
+
     private static long[] ExpectedTotals(IEnumerable<SandboxResponseEvent> events)
     {
         var all = events.ToList();
@@ -354,6 +389,22 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
         while (await reader.ReadAsync(Ct))
         {
             members[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return members;
+    }
+
+    private static async Task<Dictionary<string, (string Status, DateTimeOffset UpdatedAt)>> MembersAsync(TestWorkspace workspace, string campaignId)
+    {
+        await using var crm = await OpenCrmAsync(workspace);
+        await using var command = crm.CreateCommand();
+        command.CommandText = "SELECT person_id, status, updated_at FROM campaign_member WHERE campaign_id = $c";
+        command.Parameters.AddWithValue("$c", campaignId);
+        var members = new Dictionary<string, (string, DateTimeOffset)>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            members[reader.GetString(0)] = (reader.GetString(1), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
         }
 
         return members;
