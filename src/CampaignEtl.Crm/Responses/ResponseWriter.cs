@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -58,6 +59,11 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>Entries of each per-writer cache (recipient ids, members) before it starts again: memory stays bounded.</summary>
     private const int CacheLimit = 100_000;
 
+    /// <summary>Event keys looked up in the ledger per statement (SQLite finds named parameters by a linear search: keep it small).</summary>
+    private const int KeysPerLookup = 32;
+
+    private static readonly string[] KeyParameters = [.. Enumerable.Range(0, KeysPerLookup).Select(i => "$k" + i.ToString(CultureInfo.InvariantCulture))];
+
     private readonly SqliteConnection _connection;
     private readonly ResponseSettings _settings;
     private readonly SuppressionRules _suppression;
@@ -68,8 +74,11 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly Dictionary<string, string> _resolvedIds = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Campaign, string Person), MemberState> _members = [];
     private readonly List<SqliteCommand> _commands = [];
-    private readonly SqliteCommand _findEvent;
-    private readonly SqliteCommand _recordEvent;
+    private readonly SqliteCommand _findEvents;
+    private readonly Dictionary<UInt128, (string File, long Line)> _knownEvents = [];
+    private readonly BufferedInsert _recordEvents;
+    private readonly BufferedInsert _lineageRows;
+    private readonly Dictionary<UInt128, (string File, long Line)> _batchEvents = [];
     private readonly SqliteCommand _personById;
     private readonly SqliteCommand _personByEmail;
     private readonly SqliteCommand _campaign;
@@ -83,7 +92,6 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _appendNote;
     private readonly SqliteCommand _insertNote;
     private readonly SqliteCommand _totals;
-    private readonly SqliteCommand _lineage;
     private readonly SqliteCommand _ledger;
     private char[] _keyChars = new char[256];
     private byte[] _keyBytes = new byte[1024];
@@ -100,8 +108,11 @@ public sealed class ResponseWriter : IAsyncDisposable
             _rank[settings.StatusPrecedence[i]] = i;
         }
 
-        _findEvent = Command("SELECT file, line FROM response_event WHERE event_key = $k", "$k");
-        _recordEvent = Command("INSERT INTO response_event (event_key, file, line, run_id) VALUES ($k, $file, $line, $run)", "$k", "$file", "$line");
+        _findEvents = Command(
+            "SELECT event_key, file, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
+        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file", "line"], [("run_id", settings.RunId)]);
+        _lineageRows = new BufferedInsert(
+            connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
         _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
         _personByEmail = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id", "$v");
         _campaign = Command("SELECT id, name, sync_mode FROM campaign WHERE platform_mailing_id = $m", "$m");
@@ -143,9 +154,6 @@ public sealed class ResponseWriter : IAsyncDisposable
                 number_bounced = number_bounced + $bounced, number_unsubscribed = number_unsubscribed + $unsubscribed, updated_at = $now
             WHERE id = $c
             """, "$sent", "$opened", "$clicked", "$bounced", "$unsubscribed", "$c");
-        _lineage = Command(
-            "INSERT INTO change_lineage (changed_at, entity, entity_key, change, run_id, archive_file, line) VALUES ($now, $e, $k, $c, $run, $file, $line)",
-            "$e", "$k", "$c", "$file", "$line");
         // Another file under the same name is the stage's error to report (FindFileAsync): never overwrite its entry.
         _ledger = Command("""
             INSERT INTO ingested_file (name, sha256, state, last_line, run_id, archive_file, created_at, updated_at)
@@ -203,13 +211,22 @@ public sealed class ResponseWriter : IAsyncDisposable
         var committed = false;
         try
         {
+            var keys = new byte[batch.Count][];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                keys[i] = EventKey(batch[i].Event);
+            }
+
+            FindKnown(keys);
             for (var i = 0; i < batch.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
-                results[i] = await ApplyAsync(batch[i], ct);
+                results[i] = await ApplyAsync(batch[i], keys[i], ct);
             }
 
             WriteTotals(progress);
+            RecordEvents();
+            _lineageRows.Flush();
             WriteLedger(progress);
             if (commit)
             {
@@ -224,6 +241,10 @@ public sealed class ResponseWriter : IAsyncDisposable
         finally
         {
             Enlist(null);
+            _batchEvents.Clear();
+            _knownEvents.Clear();
+            _recordEvents.Clear();
+            _lineageRows.Clear();
             if (!committed)
             {
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
@@ -238,6 +259,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _suppression.DisposeAsync();
+        await _recordEvents.DisposeAsync();
+        await _lineageRows.DisposeAsync();
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -246,20 +269,14 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
-    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, CancellationToken ct)
+    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, byte[] key, CancellationToken ct)
     {
         var e = located.Event;
-        var key = EventKey(e);
-        Set(_findEvent, "$k", key);
-        using (var reader = _findEvent.ExecuteReader())
+        if (FindApplied(key) is { } applied)
         {
-            if (reader.Read())
-            {
-                var line = reader.GetInt64(1);
-                return string.Equals(reader.GetString(0), located.File, StringComparison.Ordinal)
-                    ? ResponseResult.Reject("duplicate-row", string.Create(CultureInfo.InvariantCulture, $"same event as line {line}"))
-                    : ResponseResult.Ignore("already-applied", string.Create(CultureInfo.InvariantCulture, $"{reader.GetString(0)} line {line}"));
-            }
+            return string.Equals(applied.File, located.File, StringComparison.Ordinal)
+                ? ResponseResult.Reject("duplicate-row", string.Create(CultureInfo.InvariantCulture, $"same event as line {applied.Line}"))
+                : ResponseResult.Ignore("already-applied", string.Create(CultureInfo.InvariantCulture, $"{applied.File} line {applied.Line}"));
         }
 
         var people = Match(e);
@@ -345,11 +362,53 @@ public sealed class ResponseWriter : IAsyncDisposable
             return ResponseResult.Ignore(ignoredBecause);
         }
 
-        Set(_recordEvent, "$k", key);
-        Set(_recordEvent, "$file", located.File);
-        Set(_recordEvent, "$line", located.Line);
-        _recordEvent.ExecuteNonQuery();
+        _batchEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (located.File, located.Line);
         return ResponseResult.Applied;
+    }
+
+    /// <summary>
+    /// The batch's applied events into the ledger, in key order: the keys are hashes, so in arrival order each insert
+    /// would land on another page of the ledger's B-tree.
+    /// </summary>
+    private void RecordEvents()
+    {
+        foreach (var (key, at) in _batchEvents.OrderBy(pair => pair.Key))
+        {
+            var bytes = new byte[16];
+            BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
+            _recordEvents.Add(bytes, at.File, at.Line);
+        }
+
+        _recordEvents.Flush();
+    }
+
+    /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
+    private (string File, long Line)? FindApplied(byte[] key)
+    {
+        var id = BinaryPrimitives.ReadUInt128BigEndian(key);
+        return _batchEvents.TryGetValue(id, out var inBatch) ? inBatch
+            : _knownEvents.TryGetValue(id, out var known) ? known
+            : null;
+    }
+
+    /// <summary>The batch's events the ledger already has, read a few dozen keys per statement instead of one per event.</summary>
+    private void FindKnown(byte[][] keys)
+    {
+        for (var first = 0; first < keys.Length; first += KeysPerLookup)
+        {
+            for (var i = 0; i < KeysPerLookup; i++)
+            {
+                // The last chunk repeats its last key in the unused places: IN ignores duplicates.
+                _findEvents.Parameters[i].Value = keys[Math.Min(first + i, keys.Length - 1)];
+            }
+
+            using var reader = _findEvents.ExecuteReader();
+            while (reader.Read())
+            {
+                var key = (byte[])reader.GetValue(0);
+                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (reader.GetString(1), reader.GetInt64(2));
+            }
+        }
     }
 
     /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
@@ -690,12 +749,7 @@ public sealed class ResponseWriter : IAsyncDisposable
 
     private void Lineage(string entity, string key, string change, string file, long line, bool count = true)
     {
-        Set(_lineage, "$e", entity);
-        Set(_lineage, "$k", key);
-        Set(_lineage, "$c", change);
-        Set(_lineage, "$file", file);
-        Set(_lineage, "$line", line);
-        _lineage.ExecuteNonQuery();
+        _lineageRows.Add(entity, key, change, file, line);
         if (count)
         {
             Count(change);
@@ -762,6 +816,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     private void Enlist(SqliteTransaction? tx)
     {
         _suppression.Enlist(tx);
+        _recordEvents.Enlist(tx);
+        _lineageRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;
