@@ -353,6 +353,14 @@ CREATE TABLE IF NOT EXISTS task_custom_field (
     PRIMARY KEY (task_id, field)
 ) WITHOUT ROWID;
 
+-- The updated_at ingest last wrote on a campaign member. A member whose updated_at is still this value
+-- was not changed in the CRM since, so an earlier but stronger event read later (files out of time
+-- order) still upgrades it; any other, newer updated_at is a CRM change, and it is kept.
+CREATE TABLE IF NOT EXISTS campaign_member_sync (
+    member_id          INTEGER PRIMARY KEY REFERENCES campaign_member (id),
+    status_updated_at  TEXT NOT NULL
+);
+
 -- The member a response event changes is found by campaign and person (the UNIQUE constraint on
 -- campaign_member already indexes it); notes and tasks by external_key (UNIQUE). Campaigns by
 -- their mailing: platform_mailing_id is UNIQUE. No further index is needed for ingest.

@@ -35,8 +35,9 @@ namespace CampaignEtl.Crm.Responses;
 /// statuses are created. A missing member is created. An existing member is never downgraded (the precedence
 /// list decides; a label not in it is the weakest; equal keeps), and a member changed after the event's time
 /// keeps its status (the newer <c>updated_at</c> wins: a CRM user changed it). A changed member gets
-/// <c>updated_at</c> = the event's time (so a later event of the same night still wins and a manual edit after it
-/// is kept) and, for a responded label, its first responded date.
+/// <c>updated_at</c> = the event's time, or keeps a later one (so a later event of the same night still wins and a
+/// manual edit after it is kept), and <c>campaign_member_sync</c> remembers that value: a member whose <c>updated_at</c>
+/// is still what ingest wrote was not changed in the CRM, so an earlier but stronger event read later still upgrades it and, for a responded label, its first responded date.
 /// <c>activity</c> and <c>campaign+activity</c> add one task per event (external key = the event key, so a retry
 /// never doubles it; no campaign on a lead's task); the subject carries the label unless the status is mapped to
 /// a custom field; the clicked URL goes to the description or its mapped field.
@@ -87,6 +88,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _member;
     private readonly SqliteCommand _insertMember;
     private readonly SqliteCommand _updateMember;
+    private readonly SqliteCommand _memberSynced;
     private readonly SqliteCommand _insertTask;
     private readonly SqliteCommand _taskField;
     private readonly SqliteCommand _appendNote;
@@ -120,7 +122,15 @@ public sealed class ResponseWriter : IAsyncDisposable
         _insertStatus = Command(
             "INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order) VALUES ($c, $label, $responded, 0, $sort)",
             "$c", "$label", "$responded", "$sort");
-        _member = Command("SELECT id, status, updated_at FROM campaign_member WHERE campaign_id = $c AND person_id = $p", "$c", "$p");
+        _member = Command("""
+            SELECT m.id, m.status, m.updated_at, s.status_updated_at FROM campaign_member m
+            LEFT JOIN campaign_member_sync s ON s.member_id = m.id
+            WHERE m.campaign_id = $c AND m.person_id = $p
+            """, "$c", "$p");
+        _memberSynced = Command("""
+            INSERT INTO campaign_member_sync (member_id, status_updated_at) VALUES ($id, $at)
+            ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at
+            """, "$id", "$at");
         _insertMember = Command("""
             INSERT INTO campaign_member (campaign_id, person_id, status, first_responded_date, created_at, updated_at, lineage_run_id, lineage_file, lineage_line)
             VALUES ($c, $p, $status, $responded, $now, $at, $run, $file, $line)
@@ -451,7 +461,15 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     /// <summary>A member as the writer last saw or wrote it.</summary>
-    private sealed record MemberState(long Id, string Status, string UpdatedAt);
+    /// <summary>A member as ingest knows it; <see cref="SyncedAt"/> is the updated_at ingest last wrote (null: never).</summary>
+    private sealed record MemberState(long Id, string Status, string UpdatedAt, string? SyncedAt);
+
+    private void Synced(long memberId, string at)
+    {
+        Set(_memberSynced, "$id", memberId);
+        Set(_memberSynced, "$at", at);
+        _memberSynced.ExecuteNonQuery();
+    }
 
     private enum MemberChange
     {
@@ -471,7 +489,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             Set(_member, "$c", campaign.Id);
             Set(_member, "$p", person);
             using var reader = _member.ExecuteReader();
-            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)) : null;
         }
 
         if (member is not null)
@@ -482,7 +500,8 @@ public sealed class ResponseWriter : IAsyncDisposable
                 return MemberChange.NotNewer;
             }
 
-            if (string.CompareOrdinal(member.UpdatedAt, at) > 0)
+            // Newer than the event and not what ingest itself last wrote: a CRM user changed it after the event.
+            if (string.CompareOrdinal(member.UpdatedAt, at) > 0 && member.UpdatedAt != member.SyncedAt)
             {
                 Remember(memberKey, member);
                 return MemberChange.CrmNewer;
@@ -499,11 +518,14 @@ public sealed class ResponseWriter : IAsyncDisposable
             Set(_insertMember, "$file", from.File);
             Set(_insertMember, "$line", from.Line);
             var id = (long)_insertMember.ExecuteScalar()!;
-            Remember(memberKey, new MemberState(id, label, at));
+            Synced(id, at);
+            Remember(memberKey, new MemberState(id, label, at, at));
             Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
             return MemberChange.Changed;
         }
 
+        // An earlier event read later (files out of time order) must not move updated_at back.
+        at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
         Set(_updateMember, "$status", label);
         Set(_updateMember, "$at", at);
         Set(_updateMember, "$responded", responded);
@@ -511,7 +533,8 @@ public sealed class ResponseWriter : IAsyncDisposable
         Set(_updateMember, "$line", from.Line);
         Set(_updateMember, "$id", member.Id);
         _updateMember.ExecuteNonQuery();
-        Remember(memberKey, member with { Status = label, UpdatedAt = at });
+        Synced(member.Id, at);
+        Remember(memberKey, member with { Status = label, UpdatedAt = at, SyncedAt = at });
         Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
         return MemberChange.Changed;
     }

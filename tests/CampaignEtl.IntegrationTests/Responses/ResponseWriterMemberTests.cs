@@ -42,6 +42,33 @@ public sealed class ResponseWriterMemberTests
     }
 
     [Fact]
+    public async Task ApplyBatch_EarlierClickReadAfterLaterOpen_UpgradedAndUpdatedAtKept()
+    {
+        using var crm = await CreateAsync();
+
+        var (first, _) = await crm.ApplyAsync(crm.Event(Open, CampaignMailing, Alice, 30));
+        var (second, _) = await crm.ApplyAsync(crm.Event(Click, CampaignMailing, Alice, 10, "https://example.com/a"));
+
+        first.ShouldBe([ResponseResult.Applied]);
+        second.ShouldBe([ResponseResult.Applied]);
+        (await crm.ScalarAsync($"SELECT status || '|' || updated_at FROM campaign_member WHERE person_id = '{Alice}'"))
+            .ShouldBe("Clicked|2026-11-23T20:30:00.000Z");
+    }
+
+    [Fact]
+    public async Task ApplyBatch_CrmChangedAfterIngestWroteIt_StatusKept()
+    {
+        using var crm = await CreateAsync();
+        await crm.ApplyAsync(crm.Event(Send, CampaignMailing, Alice, 5));
+        await crm.Workspace.ExecuteCrmAsync($"UPDATE campaign_member SET status = 'Opened', updated_at = '2026-11-23T21:00:00.000Z' WHERE person_id = '{Alice}'");
+
+        var (results, _) = await crm.ApplyAsync(crm.Event(Click, CampaignMailing, Alice, 20, "https://example.com/a"));
+
+        results.ShouldBe([ResponseResult.Ignore("crm-newer")]);
+        (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("Opened");
+    }
+
+    [Fact]
     public async Task ApplyBatch_CrmChangedAfterEvent_StatusKept()
     {
         using var crm = await CreateAsync();
