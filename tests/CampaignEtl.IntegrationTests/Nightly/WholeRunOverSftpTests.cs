@@ -278,27 +278,33 @@ public sealed class WholeRunOverSftpTests(SshdFixture sshd) : IClassFixture<Sshd
 
     /// <summary>
     /// The events of a Campaign mode mailing that ingest applies, by the documented rules, replayed in file order per
-    /// recipient: a missing member is created; a stronger label upgrades the member (its updated_at becomes the event's
-    /// time); a weaker or equal label changes nothing, nor does any event older than the member's updated_at (edited in
-    /// the CRM after it). A bounce or unsubscribe that changes no member would still be applied for its person part,
-    /// but tonight suppress brought every one of them in over SOAP before ingest ran (the suppression ledger is shared),
-    /// so here it changes nothing either. Hence the sends to members who were 'Sent' already, and unsubscribes (they
-    /// follow an open on the platform), are not in this campaign's totals.
+    /// recipient: a missing member is created; a stronger label upgrades the member; a weaker or equal label changes
+    /// nothing, nor does an event older than a member's updated_at that the CRM wrote (an edit after the event), while
+    /// an updated_at ingest itself wrote does not hold back a stronger event read later; updated_at never moves back.
+    /// A bounce or unsubscribe that changes no member would still be applied for its person part, but tonight suppress
+    /// brought every one of them in over SOAP before ingest ran (the suppression ledger is shared), so here it changes
+    /// nothing either. Hence the sends to members who were 'Sent' already, and unsubscribes (on the platform they
+    /// follow an open), are not in this campaign's totals.
     /// </summary>
     private static List<SandboxResponseEvent> AppliedInCampaignMode(IEnumerable<SandboxResponseEvent> events, Dictionary<string, (string Status, DateTimeOffset UpdatedAt)> before)
     {
-        var members = new Dictionary<string, (string Status, DateTimeOffset UpdatedAt)>(before, StringComparer.Ordinal);
+        var members = before.ToDictionary(m => m.Key, m => (m.Value.Status, m.Value.UpdatedAt, ByIngest: false), StringComparer.Ordinal);
         var applied = new List<SandboxResponseEvent>();
         foreach (var e in events)
         {
             var label = Label(e.EventType);
-            if (members.TryGetValue(e.RecipientId, out var member)
-                && (member.UpdatedAt > e.OccurredAt || Array.IndexOf(Precedence, label) >= Array.IndexOf(Precedence, member.Status)))
+            var updatedAt = e.OccurredAt;
+            if (members.TryGetValue(e.RecipientId, out var member))
             {
-                continue;
+                if ((!member.ByIngest && member.UpdatedAt > e.OccurredAt) || Array.IndexOf(Precedence, label) >= Array.IndexOf(Precedence, member.Status))
+                {
+                    continue;
+                }
+
+                updatedAt = member.UpdatedAt > e.OccurredAt ? member.UpdatedAt : e.OccurredAt;
             }
 
-            members[e.RecipientId] = (label, e.OccurredAt);
+            members[e.RecipientId] = (label, updatedAt, true);
             applied.Add(e);
         }
 
