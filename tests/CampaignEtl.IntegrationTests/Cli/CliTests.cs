@@ -19,6 +19,8 @@ public sealed class CliTests
         run.Stdout.ShouldContain("suppress        1 succeeded");
         run.Stdout.ShouldContain("export          1 succeeded");
         run.Stdout.ShouldContain("refill          1 succeeded");
+        run.Stdout.ShouldContain("ingest          1 succeeded");
+        run.Stdout.ShouldContain("files-ingested");
         run.Stdout.ShouldContain("Result: succeeded");
         run.Stdout.ShouldNotContain("Platform calls: 0");
 
@@ -26,7 +28,7 @@ public sealed class CliTests
         status.ExitCode.ShouldBe(0, status.ToString());
         using var json = JsonDocument.Parse(status.Stdout);
         var attempts = json.RootElement.GetProperty("runs")[0].GetProperty("attempts").EnumerateArray().ToList();
-        attempts.Select(a => a.GetProperty("stage").GetString()).ShouldBe(["suppress", "export", "refill"]);
+        attempts.Select(a => a.GetProperty("stage").GetString()).ShouldBe(["suppress", "export", "refill", "ingest"]);
         foreach (var attempt in attempts)
         {
             attempt.GetProperty("status").GetString().ShouldBe("succeeded");

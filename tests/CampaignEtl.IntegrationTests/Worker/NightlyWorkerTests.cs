@@ -29,7 +29,7 @@ public sealed class NightlyWorkerTests
         {
             var deadline = Stopwatch.StartNew();
             IReadOnlyList<Pipeline.Journal.AttemptRecord> attempts = [];
-            while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !attempts.Any(a => a.Stage == StageName.Refill && a.Status == StageStatus.Succeeded))
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !attempts.Any(a => a.Stage == StageName.Ingest && a.Status == StageStatus.Succeeded))
             {
                 await Task.Delay(250, TestContext.Current.CancellationToken);
                 if (File.Exists(workspace.Data.JournalPath))
@@ -41,7 +41,7 @@ public sealed class NightlyWorkerTests
             }
 
             attempts.Select(a => (a.Stage, a.Status)).ShouldBe(
-                [(StageName.Suppress, StageStatus.Succeeded), (StageName.Export, StageStatus.Succeeded), (StageName.Refill, StageStatus.Succeeded)],
+                [(StageName.Suppress, StageStatus.Succeeded), (StageName.Export, StageStatus.Succeeded), (StageName.Refill, StageStatus.Succeeded), (StageName.Ingest, StageStatus.Succeeded)],
                 "no complete catch-up run within 60 s");
             var run = (await (await workspace.JournalAsync()).ListRunsAsync(1, TestContext.Current.CancellationToken)).Single();
             run.Trigger.ShouldBe("catch-up");
