@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using CampaignEtl.Crm.Selections;
 using Npgsql;
 using NpgsqlTypes;
@@ -106,13 +105,7 @@ public sealed class PostgreSqlExportSource(PostgreSqlCrm crm) : ICrmExportSource
                 where = PostgreSqlSelectionSql.PartitionOf("p.id") + " AND " + where;
             }
 
-            var columns = new StringBuilder();
-            foreach (var field in attributeFields)
-            {
-                // Empty, not NULL, as on SQLite.
-                columns.Append(", COALESCE(").Append(PersonFields.Expression(field)).Append(", '')");
-            }
-
+            var columns = PostgreSqlSelectionSql.AttributeColumns(attributeFields);
             command.CommandText = $"""
                 SELECT p.id, p.entity_type, p.email, p.email_normalized, {PostgreSqlSelectionSql.ExclusionCase}{columns}
                 FROM person p

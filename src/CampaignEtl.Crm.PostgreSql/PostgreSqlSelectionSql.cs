@@ -30,6 +30,22 @@ internal static class PostgreSqlSelectionSql
     /// <summary>SQLite's <c>unicode(substr(id, -1))</c> is PostgreSQL's <c>ascii(right(id, 1))</c>: the code point of the last character.</summary>
     internal static string PartitionOf(string idColumn) => $"ascii(right({idColumn}, 1)) % @partitions = @partition";
 
+    /// <summary>The attribute columns of the export's read: each whitelisted field's expression, empty rather than NULL.</summary>
+    internal static string AttributeColumns(IEnumerable<string> attributeFields)
+    {
+        var columns = new System.Text.StringBuilder();
+        foreach (var field in attributeFields)
+        {
+            // Empty, not NULL, as on SQLite: the file writes both the same, and the reader is spared a type check per value.
+            columns.Append(", COALESCE(").Append(PersonFields.Expression(field)).Append(", '')");
+        }
+
+        return columns.ToString();
+    }
+
+    /// <summary>A string literal for statements run outside Npgsql (psql); the only use is set tags made of digits and commas.</summary>
+    internal static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
     internal static void AddText(NpgsqlCommand command, string name, string? value) =>
         command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value });
 
