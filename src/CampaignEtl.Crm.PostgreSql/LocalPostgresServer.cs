@@ -41,9 +41,20 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
     private static bool IsRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
 
-    /// <summary>The folder of initdb, pg_ctl and psql (the newest /usr/lib/postgresql/N/bin), or null when PostgreSQL is missing.</summary>
+    /// <summary>Names the folder of initdb, pg_ctl and psql where it is not Debian's /usr/lib/postgresql/N/bin.</summary>
+    public const string BinFolderVariable = "CAMPAIGNETL_POSTGRES_BIN";
+
+    /// <summary>
+    /// The folder of initdb, pg_ctl and psql: <see cref="BinFolderVariable"/> when set, else the newest
+    /// /usr/lib/postgresql/N/bin (Debian's layout); null when PostgreSQL is missing.
+    /// </summary>
     public static string? FindBinFolder()
     {
+        if (Environment.GetEnvironmentVariable(BinFolderVariable) is { Length: > 0 } configured)
+        {
+            return HasTools(configured) ? configured : null;
+        }
+
         if (!OperatingSystem.IsLinux() || !Directory.Exists("/usr/lib/postgresql"))
         {
             return null;
@@ -52,11 +63,14 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         return Directory.EnumerateDirectories("/usr/lib/postgresql")
             .Select(version => (Version: int.TryParse(Path.GetFileName(version), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1,
                 Bin: Path.Combine(version, "bin")))
-            .Where(c => c.Version >= 0 && File.Exists(Path.Combine(c.Bin, "initdb")) && File.Exists(Path.Combine(c.Bin, "pg_ctl")) && File.Exists(Path.Combine(c.Bin, "psql")))
+            .Where(c => c.Version >= 0 && HasTools(c.Bin))
             .OrderByDescending(c => c.Version)
             .Select(c => c.Bin)
             .FirstOrDefault();
     }
+
+    private static bool HasTools(string bin) =>
+        File.Exists(Path.Combine(bin, "initdb")) && File.Exists(Path.Combine(bin, "pg_ctl")) && File.Exists(Path.Combine(bin, "psql"));
 
     /// <summary>Creates and starts a server in a new folder under <paramref name="parent"/> (default: the temp folder).</summary>
     public static async Task<LocalPostgresServer> StartAsync(string? parent, CancellationToken cancellationToken)
