@@ -64,9 +64,25 @@ public sealed class PostgreSqlCrmLoader(PostgreSqlCrm target)
                 await ExecAsync(pg, $"ALTER TABLE {table} DISABLE TRIGGER USER", cancellationToken);
             }
 
+            // Checked row by row, the foreign keys cost more than the copy itself; added back afterwards,
+            // each is validated in one pass over the loaded tables. Secondary indexes likewise are built
+            // once at the end rather than maintained row by row.
+            var foreignKeys = await DropForeignKeysAsync(pg, cancellationToken);
+            var indexes = await DropSecondaryIndexesAsync(pg, cancellationToken);
+
             foreach (var (table, columns) in Tables)
             {
                 copied[table] = await CopyTableAsync(sqlite, pg, table, columns, cancellationToken);
+            }
+
+            foreach (var definition in indexes)
+            {
+                await ExecAsync(pg, definition, cancellationToken);
+            }
+
+            foreach (var (table, name, definition) in foreignKeys)
+            {
+                await ExecAsync(pg, $"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}", cancellationToken);
             }
 
             foreach (var (table, _) in Tables)
@@ -140,6 +156,63 @@ public sealed class PostgreSqlCrmLoader(PostgreSqlCrm target)
         }
 
         return read;
+    }
+
+    /// <summary>Drops the foreign keys of the copied tables; returns them (table, quoted name, definition) to be added back.</summary>
+    private static async Task<List<(string Table, string Name, string Definition)>> DropForeignKeysAsync(NpgsqlConnection pg, CancellationToken cancellationToken)
+    {
+        var foreignKeys = new List<(string Table, string Name, string Definition)>();
+        await using (var command = pg.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid)
+                FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(@tables)
+                ORDER BY c.conname
+                """;
+            command.Parameters.AddWithValue("tables", TableNames.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                foreignKeys.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        foreach (var (table, name, _) in foreignKeys)
+        {
+            await ExecAsync(pg, $"ALTER TABLE {table} DROP CONSTRAINT {name}", cancellationToken);
+        }
+
+        return foreignKeys;
+    }
+
+    /// <summary>Drops the indexes of the copied tables that back no constraint; returns their CREATE INDEX statements.</summary>
+    private static async Task<List<string>> DropSecondaryIndexesAsync(NpgsqlConnection pg, CancellationToken cancellationToken)
+    {
+        var indexes = new List<(string Name, string Definition)>();
+        await using (var command = pg.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i
+                WHERE i.indrelid::regclass::text = ANY(@tables)
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                ORDER BY 1
+                """;
+            command.Parameters.AddWithValue("tables", TableNames.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                indexes.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        foreach (var (name, _) in indexes)
+        {
+            await ExecAsync(pg, $"DROP INDEX {name}", cancellationToken);
+        }
+
+        return [.. indexes.Select(i => i.Definition)];
     }
 
     private static async Task ExecAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
