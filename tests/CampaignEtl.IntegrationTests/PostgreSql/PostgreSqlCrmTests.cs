@@ -84,6 +84,24 @@ public sealed class PostgreSqlCrmTests(PostgreSqlFixture postgres) : IClassFixtu
     }
 
     [Fact]
+    public async Task Export_StoppedMidRead_IsInterruptedAndTheServerStillServes()
+    {
+        postgres.SkipIfUnavailable();
+        using var workspace = new TestWorkspace(contacts: 2000);
+        await using var crm = new PostgreSqlCrm(await postgres.NewDatabaseAsync());
+        await new PostgreSqlCrmLoader(crm).LoadAsync(workspace.Crm, TestContext.Current.CancellationToken);
+        using var during = new CancellationTokenSource();
+        var source = new StopAfterFirstBatch(new PostgreSqlExportSource(crm), during);
+
+        var outcome = await RunExportAsync(workspace, workspace.Data, source, partitions: 2, during.Token);
+
+        source.Batches.ShouldBeGreaterThan(0);
+        outcome.Stages.ShouldHaveSingleItem().Status.ShouldBe(StageStatus.Interrupted);
+        Directory.EnumerateFiles(workspace.Data.ArchiveFolder, "export_*.csv", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).ShouldBeEmpty();
+        (await new PostgreSqlExportSource(crm).LoadBlocklistAsync(TestContext.Current.CancellationToken)).Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task FindUnknown_MissingListFilterAndOptIn_NamesEachAsSqliteDoes()
     {
         postgres.SkipIfUnavailable();
@@ -198,7 +216,7 @@ public sealed class PostgreSqlCrmTests(PostgreSqlFixture postgres) : IClassFixtu
         },
     ];
 
-    private static Task<RunOutcome> RunExportAsync(TestWorkspace workspace, DataOptions data, ICrmExportSource source, int partitions)
+    private static Task<RunOutcome> RunExportAsync(TestWorkspace workspace, DataOptions data, ICrmExportSource source, int partitions, CancellationToken? stop = null)
     {
         Directory.CreateDirectory(data.Folder);
         var stage = new ExportStage(
@@ -206,7 +224,30 @@ public sealed class PostgreSqlCrmTests(PostgreSqlFixture postgres) : IClassFixtu
             MsOptions.Create(new RunOptions { MaxRejectRate = 0.5 }), MsOptions.Create(data), source, NullLogger<ExportStage>.Instance);
         var runner = new PipelineRunner([stage], MsOptions.Create(data), MsOptions.Create(new RunOptions { MaxRejectRate = 0.5 }),
             MsOptions.Create(new ArchiveOptions { RetentionDays = 0 }), workspace.Time, NullLogger<PipelineRunner>.Instance);
-        return runner.RunAsync(new RunRequest([StageName.Export], null, null, false, RunTrigger.Manual), TestContext.Current.CancellationToken);
+        return runner.RunAsync(new RunRequest([StageName.Export], null, null, false, RunTrigger.Manual), stop ?? TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A stop (Ctrl+C) while the first partition's rows are still streaming from the server.</summary>
+    private sealed class StopAfterFirstBatch(ICrmExportSource inner, CancellationTokenSource stop) : ICrmExportSource
+    {
+        public int Batches { get; private set; }
+
+        public Task<IReadOnlyList<string>> FindUnknownAsync(IEnumerable<(string Key, ExportSelection Selection, long OptInId)> lists, CancellationToken cancellationToken) =>
+            inner.FindUnknownAsync(lists, cancellationToken);
+
+        public Task<Blocklist> LoadBlocklistAsync(CancellationToken cancellationToken) => inner.LoadBlocklistAsync(cancellationToken);
+
+        public async IAsyncEnumerable<ExportCandidate[]> ReadBatchesAsync(
+            ExportSelection selection, long optInId, IReadOnlyList<string> attributeFields, int partition, int partitions, int batchSize,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var batch in inner.ReadBatchesAsync(selection, optInId, attributeFields, partition, partitions, batchSize, cancellationToken))
+            {
+                Batches++;
+                await stop.CancelAsync();
+                yield return batch;
+            }
+        }
     }
 
     private static string Single(DataOptions data, string pattern) =>
