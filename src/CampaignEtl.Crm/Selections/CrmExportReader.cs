@@ -6,9 +6,11 @@ using Microsoft.Data.Sqlite;
 namespace CampaignEtl.Crm.Selections;
 
 /// <summary>Reads recipient-list selections out of the CRM, streaming, one person at a time.</summary>
-public sealed class CrmExportReader(CrmDatabase database)
+public sealed class CrmExportReader(CrmDatabase database) : ICrmExportSource
 {
     public CrmDatabase Database { get; } = database;
+
+    public Task<Blocklist> LoadBlocklistAsync(CancellationToken cancellationToken) => Blocklist.LoadAsync(Database, cancellationToken);
 
     /// <summary>Names every marketing list, saved filter and opt-in of the given selections that the CRM lacks.</summary>
     public async Task<IReadOnlyList<string>> FindUnknownAsync(

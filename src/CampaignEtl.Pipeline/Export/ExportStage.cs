@@ -15,14 +15,14 @@ namespace CampaignEtl.Pipeline.Export;
 /// <summary>
 /// Stage 2: for each recipient list, the people of its CRM selection whose consent for the list's one
 /// opt-in is granted and who are not bounced, opted out, blocklisted or a converted lead, written as
-/// one UTF-8 CSV with the technical fields. Streams through Dataflow: read (SQLite) → classify →
+/// one UTF-8 CSV with the technical fields. Streams through Dataflow: read (the CRM store: SQLite, or PostgreSQL) → classify →
 /// write, every block bounded. Selected = exported + rejected + excluded, checked per list.
 /// </summary>
 public sealed class ExportStage(
     IOptions<ExportOptions> exportOptions,
     IOptions<RunOptions> runOptions,
     IOptions<DataOptions> dataOptions,
-    CrmExportReader crm,
+    ICrmExportSource crm,
     ILogger<ExportStage> logger) : IStage
 {
     private readonly ExportOptions _options = exportOptions.Value;
@@ -77,7 +77,7 @@ public sealed class ExportStage(
         await using var duplicatesFile = context.DryRun ? null
             : context.RequireArchive().CreateFile(ExportFileNames.DuplicateEmails(list, runId, context.Attempt), "duplicate-emails", "internal", new FileCounterpart("crm"));
 
-        var blocklist = await Blocklist.LoadAsync(crm.Database, cancellationToken);
+        var blocklist = await crm.LoadBlocklistAsync(cancellationToken);
         var writer = new ExportBatchWriter(
             CsvWriter.Create(exportFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),
             CsvWriter.Create(rejectFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true),

@@ -55,7 +55,10 @@ internal static class BenchCommand
                 ? await MeasureAsync(sizes[0], root, token)
                 : await RunChildrenAsync(sizes, root, parse.GetValue(json), token);
         });
-        return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors") { export, BenchSoapCommand.Build(config), BenchRefillCommand.Build(), BenchIngestCommand.Build() };
+        return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors")
+        {
+            export, BenchSoapCommand.Build(config), BenchRefillCommand.Build(), BenchIngestCommand.Build(), BenchPostgresCommand.Build(),
+        };
     }
 
     private static async Task<int> RunChildrenAsync(int[] sizes, string root, bool json, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public static class CampaignEtlServiceCollectionExtensions
             return new CrmDatabase(data.CrmDatabasePath, TimeSpan.FromSeconds(data.BusyTimeoutSeconds));
         });
         services.AddSingleton<CrmExportReader>();
+        services.AddSingleton<ICrmExportSource>(sp => sp.GetRequiredService<CrmExportReader>());
         services.AddSingleton<DemoCrmSeeder>();
         services.AddSingleton<IStage, SuppressStage>();
         services.AddSingleton<IStage, ExportStage>();
