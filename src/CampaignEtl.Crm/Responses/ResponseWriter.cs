@@ -43,12 +43,12 @@ namespace CampaignEtl.Crm.Responses;
 /// a custom field; the clicked URL goes to the description or its mapped field.
 /// <c>notes</c> keeps one note per person and mailing and appends a line per event.
 /// <c>campaign-only</c> writes no members, tasks or notes.
-/// In every mode an applied event adds one to the campaign's totals (sent, opened, clicked, bounced, unsubscribed);
-/// the totals are written once per campaign and batch.</item>
-/// <item>An event that changed nothing (a weaker or equal status, or a newer CRM change, with no task, note or
-/// suppression change) is ignored: <c>status-not-newer</c> or <c>crm-newer</c>; a bounce or unsubscribe of an
-/// unlinked mailing that suppress already applied: <c>already-applied</c>; an unsubscribe from a list that is not
-/// configured: <c>unknown-recipient-list</c>.</item>
+/// In every mode every event of a linked mailing adds one to the campaign's totals (sent, opened, clicked, bounced,
+/// unsubscribed): they are the platform's numbers for the mailing, so an event that leaves the member's status as it
+/// was (weaker, equal, or older than a CRM change: counted as <c>member-status-kept:*</c>) still counts, and is
+/// applied. The totals are written once per campaign and batch.</item>
+/// <item>A bounce or unsubscribe of an unlinked mailing that changed nothing is ignored: <c>already-applied</c> (suppress
+/// applied it), or <c>unknown-recipient-list</c> (an unsubscribe from a list that is not configured).</item>
 /// </list>
 /// Every changed row carries the run id, archived file and line, and <c>change_lineage</c> gets a row per change.
 /// </summary>
@@ -320,7 +320,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         var changed = false;
-        var ignoredBecause = "status-not-newer";
+        var ignoredBecause = "already-applied";
         if (suppressing)
         {
             (changed, ignoredBecause) = await SuppressAsync(e, people, located, ct);
@@ -332,15 +332,15 @@ public sealed class ResponseWriter : IAsyncDisposable
             {
                 if (status is not null)
                 {
-                    var member = Member(campaign, person, label, status, e.OccurredAt, located);
-                    changed |= member == MemberChange.Changed;
-                    if (member == MemberChange.CrmNewer)
+                    // A status kept is not an event lost: it still counts in the campaign's totals below.
+                    switch (Member(campaign, person, label, status, e.OccurredAt, located))
                     {
-                        ignoredBecause = "crm-newer";
-                    }
-                    else if (member == MemberChange.NotNewer && ignoredBecause != "crm-newer")
-                    {
-                        ignoredBecause = "status-not-newer";
+                        case MemberChange.CrmNewer:
+                            Count("member-status-kept:crm-newer");
+                            break;
+                        case MemberChange.NotNewer:
+                            Count("member-status-kept:not-newer");
+                            break;
                     }
                 }
 
@@ -355,16 +355,11 @@ public sealed class ResponseWriter : IAsyncDisposable
                 }
             }
 
-            if (campaign.Mode == SyncMode.CampaignOnly)
-            {
-                changed = true;
-            }
-
-            if (changed)
-            {
-                campaign.Count(e.Type);
-                Count("campaign-totals");
-            }
+            // The totals are the platform's numbers for the mailing: every event of it, once (the event ledger), whatever
+            // it did to the member.
+            campaign.Count(e.Type);
+            Count("campaign-totals");
+            changed = true;
         }
 
         if (!changed)

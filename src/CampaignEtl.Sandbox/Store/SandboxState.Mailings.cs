@@ -268,12 +268,14 @@ public sealed partial class SandboxState
     /// getOpens [mailingId, recipientId, email, openedAt];
     /// getClicks [mailingId, recipientId, email, clickedAt, linkUrl];
     /// getResponses [mailingId, recipientId, email, receivedAt, category (hardbounce|softbounce), reason];
-    /// getUnsubscribes [recipientId, email, unsubscribedAt, listId or empty (client-wide)];
+    /// getUnsubscribes [recipientId, email, unsubscribedAt, listId or empty (client-wide)] — a mailing's unsubscribe is
+    /// client-wide unless the client has list-based unsubscribes, as it was stored, whatever list the mailing went to;
     /// getMailingUnsubscribes [mailingId, recipientId, email, unsubscribedAt];
     /// getOutBounces [recipientId, email, outbouncedAt].
     /// </summary>
-    private static (string Sql, Func<SqliteDataReader, IReadOnlyList<string?>> Map) ClosedLoopColumns(string operation)
+    private (string Sql, Func<SqliteDataReader, IReadOnlyList<string?>> Map) ClosedLoopColumns(string operation)
     {
+        var listBased = _options.ListBasedUnsubscribes;
         const string Events = "SELECT mailing_id, recipient_id, email, occurred_at, link_url, bounce_reason, event_type, list_id FROM response_event WHERE recorded_at >= $since AND recorded_at < $until AND ";
         static string? L(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i).ToString(CultureInfo.InvariantCulture);
         static string? S(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
@@ -284,7 +286,7 @@ public sealed partial class SandboxState
             "getOpens" => (Events + "event_type = 'open' ORDER BY event_id", r => [L(r, 0), S(r, 1), S(r, 2), L(r, 3)]),
             "getClicks" => (Events + "event_type = 'click' ORDER BY event_id", r => [L(r, 0), S(r, 1), S(r, 2), L(r, 3), S(r, 4)]),
             "getResponses" => (Events + "event_type IN ('hardbounce', 'softbounce') ORDER BY event_id", r => [L(r, 0), S(r, 1), S(r, 2), L(r, 3), S(r, 6), S(r, 5)]),
-            "getUnsubscribes" => (Events + "event_type = 'unsubscribe' ORDER BY event_id", r => [S(r, 1), S(r, 2), L(r, 3), L(r, 7) ?? string.Empty]),
+            "getUnsubscribes" => (Events + "event_type = 'unsubscribe' ORDER BY event_id", r => [S(r, 1), S(r, 2), L(r, 3), (r.IsDBNull(0) || listBased ? L(r, 7) : null) ?? string.Empty]),
             "getMailingUnsubscribes" => (Events + "event_type = 'unsubscribe' AND mailing_id IS NOT NULL ORDER BY event_id", r => [L(r, 0), S(r, 1), S(r, 2), L(r, 3)]),
             "getOutBounces" or "getOutbounces" => (Events + "event_type = 'outbounce' ORDER BY event_id", r => [S(r, 1), S(r, 2), L(r, 3)]),
             _ => throw SandboxFault.NoSuchOperation(operation),

@@ -114,7 +114,7 @@ public sealed class NightlySequenceTests
         exported.ExitCode.ShouldBe(0, exported.ToString());
         var runId = RunIdOf(exported);
 
-        await KillMidwayAsync(workspace.Folder, "run", "--run-id", runId, "--stage", "refill", "--config", config);
+        await KillMidwayAsync(workspace, "run", "--run-id", runId, "--stage", "refill", "--config", config);
         await using (var platform = await OpenSandboxAsync(workspace))
         {
             var partial = await platform.State.GetCountAsync(NewsletterDe, TestContext.Current.CancellationToken);
@@ -179,31 +179,46 @@ public sealed class NightlySequenceTests
             .First(parts => parts.Length > 2 && parts[2] is "failed" or "interrupted")[0];
 
     /// <summary>Starts the program and kills it (SIGKILL: no clean-up runs) once the refill is under way.</summary>
-    private static async Task KillMidwayAsync(string workingDirectory, params string[] args)
+    /// <summary>
+    /// Starts the program and kills it once the sandbox's first list shows the refill under way: cleared (its count
+    /// changed from what the demo left there) and some batches in, read from the sandbox's database by a second reader.
+    /// A fixed delay would land before the clear on a busy machine.
+    /// </summary>
+    private static async Task KillMidwayAsync(TestWorkspace workspace, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workspace.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CampaignEtl.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
+        var sandbox = new SqliteConnectionStringBuilder { DataSource = Path.Combine(workspace.Folder, "sandbox", "sandbox.db"), Mode = SqliteOpenMode.ReadOnly }.ToString();
+        var before = await CountAsync(sandbox);
         using var process = Process.Start(start)!;
-        var started = new TaskCompletionSource();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("addAll3Flat", StringComparison.Ordinal) == true || e.Data?.Contains("Stage refill attempt", StringComparison.Ordinal) == true)
-            {
-                started.TrySetResult();
-            }
-        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-        // Long enough for the clear and some batches, far too short for the whole refill.
-        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        var deadline = Stopwatch.StartNew();
+        long count;
+        do
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            count = await CountAsync(sandbox);
+        }
+        while ((count == before || count < 30) && !process.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(1));
+
         process.HasExited.ShouldBeFalse("the refill finished before it could be killed; make it slower");
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        static async Task<long> CountAsync(string connectionString)
+        {
+            await using var connection = new SqliteConnection(connectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM recipient WHERE list_id = $list";
+            command.Parameters.AddWithValue("$list", NewsletterDe);
+            return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        }
     }
 }

@@ -32,13 +32,14 @@ public sealed class ResponseWriterMemberTests
     {
         using var crm = await CreateAsync();
 
-        var (results, _) = await crm.ApplyAsync(crm.Event(Click, CampaignMailing, Alice, 1, "https://example.com/a"), crm.Event(Open, CampaignMailing, Alice, 2));
+        var (results, changes) = await crm.ApplyAsync(crm.Event(Click, CampaignMailing, Alice, 1, "https://example.com/a"), crm.Event(Open, CampaignMailing, Alice, 2));
 
         results[0].Outcome.ShouldBe(ResponseOutcome.Applied);
-        results[1].ShouldBe(ResponseResult.Ignore("status-not-newer"));
+        results[1].ShouldBe(ResponseResult.Applied);
+        changes["member-status-kept:not-newer"].ShouldBe(1);
         (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("Clicked");
-        (await crm.ScalarAsync($"SELECT number_opened || '|' || number_clicked FROM campaign WHERE id = '{CampaignMode}'")).ShouldBe("0|1");
-        (await crm.ScalarAsync("SELECT count(*) FROM response_event")).ShouldBe("1");
+        (await crm.ScalarAsync($"SELECT number_opened || '|' || number_clicked FROM campaign WHERE id = '{CampaignMode}'")).ShouldBe("1|1");
+        (await crm.ScalarAsync("SELECT count(*) FROM response_event")).ShouldBe("2");
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class ResponseWriterMemberTests
 
         var (results, _) = await crm.ApplyAsync(crm.Event(Click, CampaignMailing, Alice, 20, "https://example.com/a"));
 
-        results.ShouldBe([ResponseResult.Ignore("crm-newer")]);
+        results.ShouldBe([ResponseResult.Applied]);
         (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("Opened");
     }
 
@@ -79,7 +80,7 @@ public sealed class ResponseWriterMemberTests
 
         var (results, _) = await crm.ApplyAsync(crm.Event(Open, CampaignMailing, Alice, 30));
 
-        results.ShouldBe([ResponseResult.Ignore("crm-newer")]);
+        results.ShouldBe([ResponseResult.Applied]);
         (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("Sent");
     }
 
