@@ -58,7 +58,7 @@ internal static class BenchCommand
         return new Command("bench", "Benchmarks (not tests): throughput and peak memory against measured floors")
         {
             export, BenchSoapCommand.Build(config), BenchRefillCommand.Build(), BenchIngestCommand.Build(), BenchPostgresCommand.Build(),
-        };
+        }.WithJob();
     }
 
     private static async Task<int> RunChildrenAsync(int[] sizes, string root, bool json, CancellationToken cancellationToken)
@@ -160,7 +160,7 @@ internal static class BenchCommand
     }
 
     /// <summary>The floor of perf-baseline.md: a filtered select of one table (here a third of the people), no joins.</summary>
-    private const string FilteredSelect = """
+    internal const string FilteredSelect = """
         SELECT p.id, p.email, p.entity_type, p.salutation, p.first_name, p.last_name, p.company, p.country
         FROM person p WHERE p.language = 'de'
         """;
@@ -179,7 +179,7 @@ internal static class BenchCommand
     }
 
     /// <summary>A floor: rows straight from SQLite into CsvHelper, eight columns, no rules, no Dataflow.</summary>
-    private static async Task<long> FloorAsync(CrmDatabase database, string path, string sql, string? listName, CancellationToken cancellationToken)
+    internal static async Task<long> FloorAsync(CrmDatabase database, string path, string sql, string? listName, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(readOnly: true, cancellationToken);
         await using var command = connection.CreateCommand();

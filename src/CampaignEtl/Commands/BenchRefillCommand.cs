@@ -32,9 +32,9 @@ namespace CampaignEtl.Commands;
 /// </summary>
 internal static class BenchRefillCommand
 {
-    private const long ListId = 2001;
-    private const long OptInId = 1;
-    private const string ListName = "bench-refill";
+    internal const long ListId = 2001;
+    internal const long OptInId = 1;
+    internal const string ListName = "bench-refill";
 
     // Ids are "003B" and 11 digits (15 characters, as CRM ids), so the floor can rewrite the digits in place.
     private const string IdPrefix = "003B";
@@ -44,7 +44,7 @@ internal static class BenchRefillCommand
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     // Beyond the technical columns, in ordinal order as the export writes them.
-    private static readonly string[] ListAttributes = ["company", "country", "firstname", "lastname"];
+    internal static readonly string[] ListAttributes = ["company", "country", "firstname", "lastname"];
 
     public static Command Build()
     {
@@ -301,7 +301,7 @@ internal static class BenchRefillCommand
     /// The floor: one prebuilt envelope per batch size (full batches, and the last one if shorter), copied per
     /// concurrent sender; each call rewrites the 11 digits of every id in place (ids, addresses, entity-id).
     /// </summary>
-    private sealed class Floor
+    internal sealed class Floor
     {
         private readonly HttpClient _http;
         private readonly int _recipients;
