@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CampaignEtl.Cli;
+using CampaignEtl.Commands.BenchJob;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Archive;
 using CampaignEtl.Pipeline.Csv;
@@ -131,7 +132,7 @@ internal static class BenchIngestCommand
 
         GC.Collect();
         BenchCommand.ResetPeak();
-        var (csvRows, csvElapsed) = await TimeAsync(() => CsvFloorAsync(files.Paths, cancellationToken));
+        var (csvRows, csvElapsed) = await TimeAsync(() => JobFloors.CsvReadAsync(files.Paths, cancellationToken));
         var csvPeak = BenchCommand.PeakMb();
 
         GC.Collect();
@@ -242,94 +243,17 @@ internal static class BenchIngestCommand
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>The read floor: every field of every row of the same files through CsvHelper with the product's dialect.</summary>
-    private static async Task<long> CsvFloorAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken)
-    {
-        long rows = 0;
-        long characters = 0;
-        foreach (var path in paths)
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            await using var reader = CsvReader.Create(stream, CsvFormats.Reader, leaveOpen: false);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                for (var i = 0; i < reader.FieldCount; i++)
-                {
-                    characters += reader.GetString(i).Length;
-                }
-
-                rows++;
-            }
-        }
-
-        // Keeps the field reads from being optimised away.
-        return characters > 0 ? rows : 0;
-    }
-
     /// <summary>
     /// The write floor: per event one upsert of a member row (campaign, person, status, time), prepared once, in
-    /// batches of the stage's size, one transaction each, with the CRM's connection settings. No lookups, no rules.
+    /// batches of the stage's size, one transaction each. No lookups, no rules.
     /// </summary>
-    private static async Task<long> SqliteFloorAsync(string path, int events, int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken);
-        await using (var setup = connection.CreateCommand())
-        {
-            setup.CommandText = """
-                PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;
-                CREATE TABLE member (campaign_id TEXT NOT NULL, person_id TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL,
-                                     PRIMARY KEY (campaign_id, person_id)) WITHOUT ROWID;
-                """;
-            await setup.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var upsert = connection.CreateCommand();
-        upsert.CommandText = """
-            INSERT INTO member (campaign_id, person_id, status, updated_at) VALUES ($c, $p, $s, $t)
-            ON CONFLICT (campaign_id, person_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-            """;
-        var campaign = upsert.Parameters.Add("$c", SqliteType.Text);
-        var person = upsert.Parameters.Add("$p", SqliteType.Text);
-        var status = upsert.Parameters.Add("$s", SqliteType.Text);
-        var at = upsert.Parameters.Add("$t", SqliteType.Text);
-        long rows = 0;
-        var prepared = false;
-        SqliteTransaction? transaction = null;
-        foreach (var e in ResponseFiles.Events(events, new DateOnly(2026, 11, 22)))
-        {
-            if (transaction is null)
-            {
-                transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-                upsert.Transaction = transaction;
-                if (!prepared)
-                {
-                    upsert.Prepare();
-                    prepared = true;
-                }
-            }
-
-            campaign.Value = e.MailingId == CampaignMailing ? "701000000007001" : "701000000007002";
-            person.Value = ResponseFiles.RecipientId(e.Recipient);
-            status.Value = e.Type;
-            at.Value = e.OccurredAt;
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
-            if (++rows % batchSize == 0)
-            {
-                await transaction.CommitAsync(cancellationToken);
-                await transaction.DisposeAsync();
-                transaction = null;
-            }
-        }
-
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-            await transaction.DisposeAsync();
-        }
-
-        return rows;
-    }
+    private static Task<long> SqliteFloorAsync(string path, int events, int batchSize, CancellationToken cancellationToken) =>
+        JobFloors.SqliteUpsertAsync(
+            path,
+            ResponseFiles.Events(events, new DateOnly(2026, 11, 22)).Select(e =>
+                (e.MailingId == CampaignMailing ? "701000000007001" : "701000000007002", ResponseFiles.RecipientId(e.Recipient), e.Type, e.OccurredAt)),
+            batchSize,
+            cancellationToken);
 
     private static double LoadAverage()
     {

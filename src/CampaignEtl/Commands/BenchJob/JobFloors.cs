@@ -55,7 +55,24 @@ internal static class JobFloors
     /// The write floor: <paramref name="rows"/> upserts of a (campaign, person, status, time) row, prepared once, in
     /// batches of <paramref name="batchSize"/>, one transaction each, into a fresh one-table database. No lookups, no rules.
     /// </summary>
-    public static async Task<long> SqliteUpsertAsync(string path, long rows, int batchSize, CancellationToken cancellationToken)
+    public static Task<long> SqliteUpsertAsync(string path, long rows, int batchSize, CancellationToken cancellationToken)
+    {
+        string[] statuses = ["Sent", "Opened", "Clicked", "Bounced", "Unsubscribed"];
+        return SqliteUpsertAsync(path, Rows(), batchSize, cancellationToken);
+
+        IEnumerable<(string Campaign, string Person, string Status, string At)> Rows()
+        {
+            for (long done = 0; done < rows; done++)
+            {
+                yield return ("70100000000700" + (done % JobResponseFiles.Mailings).ToString(CultureInfo.InvariantCulture),
+                    "003" + (done / 2).ToString("D12", CultureInfo.InvariantCulture), statuses[done % statuses.Length], "2026-11-22T08:00:00Z");
+            }
+        }
+    }
+
+    /// <summary>The write floor over given rows (see the overload); also <c>bench ingest</c>'s.</summary>
+    public static async Task<long> SqliteUpsertAsync(
+        string path, IEnumerable<(string Campaign, string Person, string Status, string At)> rows, int batchSize, CancellationToken cancellationToken)
     {
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken);
@@ -78,33 +95,40 @@ internal static class JobFloors
         var person = upsert.Parameters.Add("$p", SqliteType.Text);
         var status = upsert.Parameters.Add("$s", SqliteType.Text);
         var at = upsert.Parameters.Add("$t", SqliteType.Text);
-        string[] statuses = ["Sent", "Opened", "Clicked", "Bounced", "Unsubscribed"];
         long done = 0;
-        while (done < rows)
+        SqliteTransaction? transaction = null;
+        foreach (var row in rows)
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            upsert.Transaction = transaction;
-            if (done == 0)
+            if (transaction is null)
             {
-                upsert.Prepare();
+                transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+                upsert.Transaction = transaction;
+                if (done == 0)
+                {
+                    upsert.Prepare();
+                }
             }
 
-            for (var i = 0; i < batchSize && done < rows; i++, done++)
+            (campaign.Value, person.Value, status.Value, at.Value) = (row.Campaign, row.Person, row.Status, row.At);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+            if (++done % batchSize == 0)
             {
-                campaign.Value = "70100000000700" + (done % JobResponseFiles.Mailings).ToString(CultureInfo.InvariantCulture);
-                person.Value = "003" + (done / 2).ToString("D12", CultureInfo.InvariantCulture);
-                status.Value = statuses[done % statuses.Length];
-                at.Value = "2026-11-22T08:00:00Z";
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                await transaction.DisposeAsync();
+                transaction = null;
             }
+        }
 
+        if (transaction is not null)
+        {
             await transaction.CommitAsync(cancellationToken);
+            await transaction.DisposeAsync();
         }
 
         return done;
     }
 
-    /// <summary>The read floor: every field of every row of the files through CsvHelper with the product's dialect.</summary>
+    /// <summary>The read floor: every field of every row of the files through CsvHelper with the product's dialect (also <c>bench ingest</c>'s).</summary>
     public static async Task<long> CsvReadAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken)
     {
         long rows = 0;
