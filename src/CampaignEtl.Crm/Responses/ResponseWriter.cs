@@ -80,6 +80,11 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly BufferedInsert _recordEvents;
     private readonly BufferedInsert _lineageRows;
     private readonly Dictionary<UInt128, (string File, long Line)> _batchEvents = [];
+    private readonly Dictionary<string, long> _fileIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, string> _filePaths = [];
+    private readonly SqliteCommand _findFileId;
+    private readonly SqliteCommand _insertFile;
+    private readonly SqliteCommand _filePath;
     private readonly SqliteCommand _personById;
     private readonly SqliteCommand _personByEmail;
     private readonly SqliteCommand _campaign;
@@ -111,8 +116,11 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         _findEvents = Command(
-            "SELECT event_key, file, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
-        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file", "line"], [("run_id", settings.RunId)]);
+            "SELECT event_key, file_id, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
+        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file_id", "line"], []);
+        _findFileId = Command("SELECT id FROM response_file WHERE archive_file = $f", "$f");
+        _insertFile = Command("INSERT INTO response_file (archive_file, run_id) VALUES ($f, $run) RETURNING id", "$f");
+        _filePath = Command("SELECT archive_file FROM response_file WHERE id = $id", "$id");
         _lineageRows = new BufferedInsert(
             connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
         _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
@@ -260,6 +268,8 @@ public sealed class ResponseWriter : IAsyncDisposable
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
                 _campaigns.Clear();
                 _members.Clear();
+                _fileIds.Clear();
+                _filePaths.Clear();
             }
         }
 
@@ -381,7 +391,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         {
             var bytes = new byte[16];
             BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
-            _recordEvents.Add(bytes, at.File, at.Line);
+            _recordEvents.Add(bytes, FileId(at.File), at.Line);
         }
 
         _recordEvents.Flush();
@@ -411,9 +421,43 @@ public sealed class ResponseWriter : IAsyncDisposable
             while (reader.Read())
             {
                 var key = (byte[])reader.GetValue(0);
-                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (reader.GetString(1), reader.GetInt64(2));
+                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (FilePath(reader.GetInt64(1)), reader.GetInt64(2));
             }
         }
+    }
+
+    /// <summary>The ledger's number for an archived file, given on its first applied event (a few files per run: cached).</summary>
+    private long FileId(string file)
+    {
+        if (_fileIds.TryGetValue(file, out var id))
+        {
+            return id;
+        }
+
+        Set(_findFileId, "$f", file);
+        if (_findFileId.ExecuteScalar() is not long known)
+        {
+            Set(_insertFile, "$f", file);
+            known = (long)_insertFile.ExecuteScalar()!;
+        }
+
+        _fileIds[file] = known;
+        _filePaths[known] = file;
+        return known;
+    }
+
+    private string FilePath(long id)
+    {
+        if (_filePaths.TryGetValue(id, out var file))
+        {
+            return file;
+        }
+
+        Set(_filePath, "$id", id);
+        file = (string)_filePath.ExecuteScalar()!;
+        _filePaths[id] = file;
+        _fileIds[file] = id;
+        return file;
     }
 
     /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
