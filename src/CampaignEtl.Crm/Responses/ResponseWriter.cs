@@ -85,6 +85,13 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _findFileId;
     private readonly SqliteCommand _insertFile;
     private readonly SqliteCommand _filePath;
+    private readonly SqliteCommand _peopleByIds;
+    private readonly SqliteCommand _membersByPeople;
+    private readonly HashSet<string> _unknownIds = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Campaign, string Person)> _absentMembers = [];
+    private readonly Dictionary<long, string> _pendingSync = [];
+    private readonly BufferedInsert _syncRows;
+    private readonly List<string> _lookup = [];
     private readonly SqliteCommand _personById;
     private readonly SqliteCommand _personByEmail;
     private readonly SqliteCommand _campaign;
@@ -93,7 +100,6 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _member;
     private readonly SqliteCommand _insertMember;
     private readonly SqliteCommand _updateMember;
-    private readonly SqliteCommand _memberSynced;
     private readonly SqliteCommand _insertTask;
     private readonly SqliteCommand _taskField;
     private readonly SqliteCommand _appendNote;
@@ -121,6 +127,16 @@ public sealed class ResponseWriter : IAsyncDisposable
         _findFileId = Command("SELECT id FROM response_file WHERE archive_file = $f", "$f");
         _insertFile = Command("INSERT INTO response_file (archive_file, run_id) VALUES ($f, $run) RETURNING id", "$f");
         _filePath = Command("SELECT archive_file FROM response_file WHERE id = $id", "$id");
+        _peopleByIds = Command(
+            "SELECT id, is_converted, converted_contact_id FROM person WHERE id IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
+        _membersByPeople = Command(
+            "SELECT m.person_id, m.id, m.status, m.updated_at, s.status_updated_at FROM campaign_member m " +
+            "LEFT JOIN campaign_member_sync s ON s.member_id = m.id WHERE m.campaign_id = $c AND m.person_id IN (" +
+            string.Join(", ", KeyParameters) + ")",
+            [.. KeyParameters, "$c"]);
+        _syncRows = new BufferedInsert(
+            connection, "campaign_member_sync", ["member_id", "status_updated_at"], [],
+            " ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at");
         _lineageRows = new BufferedInsert(
             connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
         _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
@@ -135,10 +151,6 @@ public sealed class ResponseWriter : IAsyncDisposable
             LEFT JOIN campaign_member_sync s ON s.member_id = m.id
             WHERE m.campaign_id = $c AND m.person_id = $p
             """, "$c", "$p");
-        _memberSynced = Command("""
-            INSERT INTO campaign_member_sync (member_id, status_updated_at) VALUES ($id, $at)
-            ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at
-            """, "$id", "$at");
         _insertMember = Command("""
             INSERT INTO campaign_member (campaign_id, person_id, status, first_responded_date, created_at, updated_at, lineage_run_id, lineage_file, lineage_line)
             VALUES ($c, $p, $status, $responded, $now, $at, $run, $file, $line)
@@ -236,6 +248,8 @@ public sealed class ResponseWriter : IAsyncDisposable
             }
 
             FindKnown(keys);
+            FindPeople(batch);
+            FindMembers(batch);
             for (var i = 0; i < batch.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -244,6 +258,7 @@ public sealed class ResponseWriter : IAsyncDisposable
 
             WriteTotals(progress);
             RecordEvents();
+            WriteSynced();
             _lineageRows.Flush();
             WriteLedger(progress);
             if (commit)
@@ -263,6 +278,10 @@ public sealed class ResponseWriter : IAsyncDisposable
             _knownEvents.Clear();
             _recordEvents.Clear();
             _lineageRows.Clear();
+            _syncRows.Clear();
+            _pendingSync.Clear();
+            _unknownIds.Clear();
+            _absentMembers.Clear();
             if (!committed)
             {
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
@@ -281,6 +300,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _suppression.DisposeAsync();
         await _recordEvents.DisposeAsync();
         await _lineageRows.DisposeAsync();
+        await _syncRows.DisposeAsync();
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -397,6 +417,125 @@ public sealed class ResponseWriter : IAsyncDisposable
         _recordEvents.Flush();
     }
 
+    /// <summary>
+    /// The people named by the batch's recipient ids, read a few dozen per statement into the id cache (most events are
+    /// a recipient's first of the run); ids the CRM does not have are remembered for the batch, so their events go
+    /// straight to the address.
+    /// </summary>
+    private void FindPeople(IReadOnlyList<LocatedResponse> batch)
+    {
+        _lookup.Clear();
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var located in batch)
+        {
+            var e = located.Event;
+            if (!string.IsNullOrWhiteSpace(e.RecipientId))
+            {
+                var recipientId = e.RecipientId.Trim();
+                if (!_resolvedIds.ContainsKey(recipientId) && wanted.Add(recipientId))
+                {
+                    _lookup.Add(recipientId);
+                }
+            }
+        }
+
+        if (_lookup.Count == 0)
+        {
+            return;
+        }
+
+        if (_resolvedIds.Count + _lookup.Count > CacheLimit)
+        {
+            _resolvedIds.Clear();
+        }
+
+        for (var first = 0; first < _lookup.Count; first += KeysPerLookup)
+        {
+            for (var i = 0; i < KeysPerLookup; i++)
+            {
+                // The last chunk repeats its last id in the unused places: IN ignores duplicates.
+                _peopleByIds.Parameters[i].Value = _lookup[Math.Min(first + i, _lookup.Count - 1)];
+            }
+
+            using var reader = _peopleByIds.ExecuteReader();
+            while (reader.Read())
+            {
+                var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
+                var id = reader.GetString(0);
+                _resolvedIds[id] = converted ? reader.GetString(2) : id;
+                wanted.Remove(id);
+            }
+        }
+
+        _unknownIds.UnionWith(wanted);
+    }
+
+    /// <summary>
+    /// The members the batch's events may change (campaign modes with members, one person by id), read a few dozen per
+    /// statement into the member cache; the ones that do not exist yet are remembered for the batch, so creating them
+    /// needs no read first.
+    /// </summary>
+    private void FindMembers(IReadOnlyList<LocatedResponse> batch)
+    {
+        var wanted = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var pairs = 0;
+        foreach (var located in batch)
+        {
+            var e = located.Event;
+            if (string.IsNullOrWhiteSpace(e.RecipientId)
+                || !_resolvedIds.TryGetValue(e.RecipientId.Trim(), out var person)
+                || FindCampaign(e.MailingId) is not { HasMembers: true } campaign
+                || _members.ContainsKey((campaign.Id, person))
+                || !_absentMembers.Add((campaign.Id, person)))
+            {
+                continue;
+            }
+
+            if (!wanted.TryGetValue(campaign.Id, out var people))
+            {
+                people = [];
+                wanted[campaign.Id] = people;
+            }
+
+            people.Add(person);
+            pairs++;
+        }
+
+        if (_members.Count + pairs > CacheLimit)
+        {
+            _members.Clear();
+        }
+
+        foreach (var (campaignId, people) in wanted)
+        {
+            _membersByPeople.Parameters["$c"].Value = campaignId;
+            for (var first = 0; first < people.Count; first += KeysPerLookup)
+            {
+                for (var i = 0; i < KeysPerLookup; i++)
+                {
+                    _membersByPeople.Parameters[i].Value = people[Math.Min(first + i, people.Count - 1)];
+                }
+
+                using var reader = _membersByPeople.ExecuteReader();
+                while (reader.Read())
+                {
+                    var key = (campaignId, reader.GetString(0));
+                    _absentMembers.Remove(key);
+                    _members[key] = ReadMember(reader, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>A member row (id, status, updated_at, the updated_at ingest wrote, from column <paramref name="first"/> on); a sync row not yet written wins.</summary>
+    private MemberState ReadMember(SqliteDataReader reader, int first)
+    {
+        var id = reader.GetInt64(first);
+        var synced = _pendingSync.TryGetValue(id, out var pending) ? pending
+            : reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3);
+        return new MemberState(id, reader.GetString(first + 1), reader.GetString(first + 2), synced);
+    }
+
     /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
     private (string File, long Line)? FindApplied(byte[] key)
     {
@@ -503,11 +642,18 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>A member as ingest knows it; <see cref="SyncedAt"/> is the updated_at ingest last wrote (null: never).</summary>
     private sealed record MemberState(long Id, string Status, string UpdatedAt, string? SyncedAt);
 
-    private void Synced(long memberId, string at)
+    /// <summary>Remembered until the end of the batch: a member changed by several events of the batch gets one row.</summary>
+    private void Synced(long memberId, string at) => _pendingSync[memberId] = at;
+
+    /// <summary>The batch's <c>campaign_member_sync</c> rows, in member order, several per statement.</summary>
+    private void WriteSynced()
     {
-        Set(_memberSynced, "$id", memberId);
-        Set(_memberSynced, "$at", at);
-        _memberSynced.ExecuteNonQuery();
+        foreach (var (id, at) in _pendingSync.OrderBy(pair => pair.Key))
+        {
+            _syncRows.Add(id, at);
+        }
+
+        _syncRows.Flush();
     }
 
     private enum MemberChange
@@ -523,12 +669,12 @@ public sealed class ResponseWriter : IAsyncDisposable
         var at = CrmTime.Format(occurredAt);
         object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
         var memberKey = (campaign.Id, person);
-        if (!_members.TryGetValue(memberKey, out var member))
+        if (!_members.TryGetValue(memberKey, out var member) && !_absentMembers.Contains(memberKey))
         {
             Set(_member, "$c", campaign.Id);
             Set(_member, "$p", person);
             using var reader = _member.ExecuteReader();
-            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)) : null;
+            member = reader.Read() ? ReadMember(reader, 0) : null;
         }
 
         if (member is not null)
@@ -557,6 +703,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             Set(_insertMember, "$file", from.File);
             Set(_insertMember, "$line", from.Line);
             var id = (long)_insertMember.ExecuteScalar()!;
+            _absentMembers.Remove(memberKey);
             Synced(id, at);
             Remember(memberKey, new MemberState(id, label, at, at));
             Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
@@ -697,8 +844,11 @@ public sealed class ResponseWriter : IAsyncDisposable
                 return _people;
             }
 
-            Set(_personById, "$v", recipientId);
-            ReadPeople(_personById);
+            if (!_unknownIds.Contains(recipientId))
+            {
+                Set(_personById, "$v", recipientId);
+                ReadPeople(_personById);
+            }
             if (_people.Count == 1)
             {
                 // People are not changed by ingest, so the id (or a converted lead's contact) stays valid for the writer's life.
@@ -880,6 +1030,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         _suppression.Enlist(tx);
         _recordEvents.Enlist(tx);
         _lineageRows.Enlist(tx);
+        _syncRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;
