@@ -30,6 +30,17 @@ internal sealed class BufferedInsert : IAsyncDisposable
     public int Count => _values.Count / _columns;
 
     /// <summary>Adds a row; the values in the order of the columns given to the constructor.</summary>
+    /// <summary>Adds a row of any width (as many values as columns).</summary>
+    public void AddRow(params object[] values)
+    {
+        if (values.Length != _columns)
+        {
+            throw new ArgumentException($"A row of {_columns} values was expected, not {values.Length}.", nameof(values));
+        }
+
+        _values.AddRange(values);
+    }
+
     public void Add(object first, object second)
     {
         _values.Add(first);

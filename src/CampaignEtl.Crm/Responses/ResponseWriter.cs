@@ -98,8 +98,10 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _statuses;
     private readonly SqliteCommand _insertStatus;
     private readonly SqliteCommand _member;
-    private readonly SqliteCommand _insertMember;
-    private readonly SqliteCommand _updateMember;
+    private readonly SqliteCommand _maxMemberId;
+    private readonly BufferedInsert _memberRows;
+    private readonly Dictionary<(string Campaign, string Person), PendingMember> _pendingMembers = [];
+    private long _nextMemberId;
     private readonly SqliteCommand _insertTask;
     private readonly SqliteCommand _taskField;
     private readonly SqliteCommand _appendNote;
@@ -151,16 +153,16 @@ public sealed class ResponseWriter : IAsyncDisposable
             LEFT JOIN campaign_member_sync s ON s.member_id = m.id
             WHERE m.campaign_id = $c AND m.person_id = $p
             """, "$c", "$p");
-        _insertMember = Command("""
-            INSERT INTO campaign_member (campaign_id, person_id, status, first_responded_date, created_at, updated_at, lineage_run_id, lineage_file, lineage_line)
-            VALUES ($c, $p, $status, $responded, $now, $at, $run, $file, $line)
-            RETURNING id
-            """, "$c", "$p", "$status", "$responded", "$at", "$file", "$line");
-        _updateMember = Command("""
-            UPDATE campaign_member SET status = $status, updated_at = $at, first_responded_date = coalesce(first_responded_date, $responded),
-                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
-            WHERE id = $id
-            """, "$status", "$at", "$responded", "$file", "$line", "$id");
+        // The batch runs in a BEGIN IMMEDIATE transaction (the write lock is held from its start), so the ids after the
+        // largest are ours: the ones SQLite itself would give.
+        _maxMemberId = Command("SELECT coalesce(max(id), 0) FROM campaign_member");
+        _memberRows = new BufferedInsert(
+            connection, "campaign_member",
+            ["id", "campaign_id", "person_id", "status", "first_responded_date", "updated_at", "lineage_file", "lineage_line"],
+            [("created_at", _now), ("lineage_run_id", settings.RunId)],
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at," +
+            " first_responded_date = coalesce(campaign_member.first_responded_date, excluded.first_responded_date)," +
+            " lineage_run_id = excluded.lineage_run_id, lineage_file = excluded.lineage_file, lineage_line = excluded.lineage_line");
         _insertTask = Command("""
             INSERT INTO task (who_id, what_id, subject, description, activity_date, status, task_subtype, external_key, created_at, lineage_run_id, lineage_file, lineage_line)
             VALUES ($who, $what, $subject, $description, $date, 'Completed', 'Email', $key, $now, $run, $file, $line)
@@ -258,6 +260,7 @@ public sealed class ResponseWriter : IAsyncDisposable
 
             WriteTotals(progress);
             RecordEvents();
+            WriteMembers();
             WriteSynced();
             _lineageRows.Flush();
             WriteLedger(progress);
@@ -280,6 +283,9 @@ public sealed class ResponseWriter : IAsyncDisposable
             _lineageRows.Clear();
             _syncRows.Clear();
             _pendingSync.Clear();
+            _memberRows.Clear();
+            _pendingMembers.Clear();
+            _nextMemberId = 0;
             _unknownIds.Clear();
             _absentMembers.Clear();
             if (!committed)
@@ -301,6 +307,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _recordEvents.DisposeAsync();
         await _lineageRows.DisposeAsync();
         await _syncRows.DisposeAsync();
+        await _memberRows.DisposeAsync();
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -642,6 +649,40 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>A member as ingest knows it; <see cref="SyncedAt"/> is the updated_at ingest last wrote (null: never).</summary>
     private sealed record MemberState(long Id, string Status, string UpdatedAt, string? SyncedAt);
 
+    /// <summary>
+    /// A member created or changed in the batch, as it will be written at its end: one row per member however many of
+    /// the batch's events changed it, several members per statement (a statement per event was most of the time).
+    /// </summary>
+    private sealed class PendingMember(long id, string campaignId, string personId, string status, object responded, string updatedAt, string file, long line)
+    {
+        public long Id { get; } = id;
+
+        public string CampaignId { get; } = campaignId;
+
+        public string PersonId { get; } = personId;
+
+        public string Status { get; set; } = status;
+
+        public object Responded { get; set; } = responded;
+
+        public string UpdatedAt { get; set; } = updatedAt;
+
+        public string File { get; set; } = file;
+
+        public long Line { get; set; } = line;
+    }
+
+    /// <summary>The batch's members in id order (new ones last: appended), inserted or updated by one upsert per few members.</summary>
+    private void WriteMembers()
+    {
+        foreach (var member in _pendingMembers.Values.OrderBy(m => m.Id))
+        {
+            _memberRows.AddRow(member.Id, member.CampaignId, member.PersonId, member.Status, member.Responded, member.UpdatedAt, member.File, member.Line);
+        }
+
+        _memberRows.Flush();
+    }
+
     /// <summary>Remembered until the end of the batch: a member changed by several events of the batch gets one row.</summary>
     private void Synced(long memberId, string at) => _pendingSync[memberId] = at;
 
@@ -669,7 +710,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         var at = CrmTime.Format(occurredAt);
         object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
         var memberKey = (campaign.Id, person);
-        if (!_members.TryGetValue(memberKey, out var member) && !_absentMembers.Contains(memberKey))
+        _pendingMembers.TryGetValue(memberKey, out var pending);
+        var member = pending is not null ? new MemberState(pending.Id, pending.Status, pending.UpdatedAt, pending.UpdatedAt) : null;
+        if (member is null && !_members.TryGetValue(memberKey, out member) && !_absentMembers.Contains(memberKey))
         {
             Set(_member, "$c", campaign.Id);
             Set(_member, "$p", person);
@@ -695,14 +738,13 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         if (member is null)
         {
-            Set(_insertMember, "$c", campaign.Id);
-            Set(_insertMember, "$p", person);
-            Set(_insertMember, "$status", label);
-            Set(_insertMember, "$responded", responded);
-            Set(_insertMember, "$at", at);
-            Set(_insertMember, "$file", from.File);
-            Set(_insertMember, "$line", from.Line);
-            var id = (long)_insertMember.ExecuteScalar()!;
+            if (_nextMemberId == 0)
+            {
+                _nextMemberId = (long)_maxMemberId.ExecuteScalar()! + 1;
+            }
+
+            var id = _nextMemberId++;
+            _pendingMembers[memberKey] = new PendingMember(id, campaign.Id, person, label, responded, at, from.File, from.Line);
             _absentMembers.Remove(memberKey);
             Synced(id, at);
             Remember(memberKey, new MemberState(id, label, at, at));
@@ -712,13 +754,20 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         // An earlier event read later (files out of time order) must not move updated_at back.
         at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
-        Set(_updateMember, "$status", label);
-        Set(_updateMember, "$at", at);
-        Set(_updateMember, "$responded", responded);
-        Set(_updateMember, "$file", from.File);
-        Set(_updateMember, "$line", from.Line);
-        Set(_updateMember, "$id", member.Id);
-        _updateMember.ExecuteNonQuery();
+        if (pending is null)
+        {
+            _pendingMembers[memberKey] = new PendingMember(member.Id, campaign.Id, person, label, responded, at, from.File, from.Line);
+        }
+        else
+        {
+            // As the UPDATE of each event in turn would: the first responded date is the first one given.
+            pending.Status = label;
+            pending.UpdatedAt = at;
+            pending.Responded = pending.Responded is DBNull ? responded : pending.Responded;
+            pending.File = from.File;
+            pending.Line = from.Line;
+        }
+
         Synced(member.Id, at);
         Remember(memberKey, member with { Status = label, UpdatedAt = at, SyncedAt = at });
         Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
@@ -1031,6 +1080,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         _recordEvents.Enlist(tx);
         _lineageRows.Enlist(tx);
         _syncRows.Enlist(tx);
+        _memberRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;
