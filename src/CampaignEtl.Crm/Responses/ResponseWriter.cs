@@ -100,6 +100,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly SqliteCommand _member;
     private readonly SqliteCommand _maxMemberId;
     private readonly BufferedInsert _memberRows;
+    private readonly BufferedInsert _newMemberRows;
     private readonly Dictionary<(string Campaign, string Person), PendingMember> _pendingMembers = [];
     private long _nextMemberId;
     private readonly SqliteCommand _insertTask;
@@ -156,10 +157,12 @@ public sealed class ResponseWriter : IAsyncDisposable
         // The batch runs in a BEGIN IMMEDIATE transaction (the write lock is held from its start), so the ids after the
         // largest are ours: the ones SQLite itself would give.
         _maxMemberId = Command("SELECT coalesce(max(id), 0) FROM campaign_member");
+        string[] memberColumns = ["id", "campaign_id", "person_id", "status", "first_responded_date", "updated_at", "lineage_file", "lineage_line"];
+        // New members by a plain INSERT: should another writer ever have taken one of the ids, the batch fails instead
+        // of overwriting its member.
+        _newMemberRows = new BufferedInsert(connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)]);
         _memberRows = new BufferedInsert(
-            connection, "campaign_member",
-            ["id", "campaign_id", "person_id", "status", "first_responded_date", "updated_at", "lineage_file", "lineage_line"],
-            [("created_at", _now), ("lineage_run_id", settings.RunId)],
+            connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)],
             " ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at," +
             " first_responded_date = coalesce(campaign_member.first_responded_date, excluded.first_responded_date)," +
             " lineage_run_id = excluded.lineage_run_id, lineage_file = excluded.lineage_file, lineage_line = excluded.lineage_line");
@@ -284,6 +287,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             _syncRows.Clear();
             _pendingSync.Clear();
             _memberRows.Clear();
+            _newMemberRows.Clear();
             _pendingMembers.Clear();
             _nextMemberId = 0;
             _unknownIds.Clear();
@@ -308,6 +312,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _lineageRows.DisposeAsync();
         await _syncRows.DisposeAsync();
         await _memberRows.DisposeAsync();
+        await _newMemberRows.DisposeAsync();
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -653,9 +658,12 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// A member created or changed in the batch, as it will be written at its end: one row per member however many of
     /// the batch's events changed it, several members per statement (a statement per event was most of the time).
     /// </summary>
-    private sealed class PendingMember(long id, string campaignId, string personId, string status, object responded, string updatedAt, string file, long line)
+    private sealed class PendingMember(
+        long id, string campaignId, string personId, string status, object responded, string updatedAt, string file, long line, bool isNew)
     {
         public long Id { get; } = id;
+
+        public bool IsNew { get; } = isNew;
 
         public string CampaignId { get; } = campaignId;
 
@@ -672,15 +680,17 @@ public sealed class ResponseWriter : IAsyncDisposable
         public long Line { get; set; } = line;
     }
 
-    /// <summary>The batch's members in id order (new ones last: appended), inserted or updated by one upsert per few members.</summary>
+    /// <summary>The batch's members in id order (new ones last: appended), a few per statement.</summary>
     private void WriteMembers()
     {
         foreach (var member in _pendingMembers.Values.OrderBy(m => m.Id))
         {
-            _memberRows.AddRow(member.Id, member.CampaignId, member.PersonId, member.Status, member.Responded, member.UpdatedAt, member.File, member.Line);
+            (member.IsNew ? _newMemberRows : _memberRows)
+                .AddRow(member.Id, member.CampaignId, member.PersonId, member.Status, member.Responded, member.UpdatedAt, member.File, member.Line);
         }
 
         _memberRows.Flush();
+        _newMemberRows.Flush();
     }
 
     /// <summary>Remembered until the end of the batch: a member changed by several events of the batch gets one row.</summary>
@@ -744,7 +754,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             }
 
             var id = _nextMemberId++;
-            _pendingMembers[memberKey] = new PendingMember(id, campaign.Id, person, label, responded, at, from.File, from.Line);
+            _pendingMembers[memberKey] = new PendingMember(id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: true);
             _absentMembers.Remove(memberKey);
             Synced(id, at);
             Remember(memberKey, new MemberState(id, label, at, at));
@@ -756,7 +766,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
         if (pending is null)
         {
-            _pendingMembers[memberKey] = new PendingMember(member.Id, campaign.Id, person, label, responded, at, from.File, from.Line);
+            _pendingMembers[memberKey] = new PendingMember(member.Id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: false);
         }
         else
         {
@@ -1081,6 +1091,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         _lineageRows.Enlist(tx);
         _syncRows.Enlist(tx);
         _memberRows.Enlist(tx);
+        _newMemberRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;
