@@ -333,15 +333,23 @@ CREATE TABLE IF NOT EXISTS ingested_file (
     updated_at    TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- The archived files response events were applied from, numbered so that the event ledger below stores a
+-- small id per row instead of the path (the ledger gets a row per event: the path was most of its size).
+CREATE TABLE IF NOT EXISTS response_file (
+    id            INTEGER PRIMARY KEY,
+    archive_file  TEXT NOT NULL UNIQUE,
+    run_id        TEXT NOT NULL
+);
+
 -- Response events already applied, one row per event (key: the first 16 bytes of the SHA-256 of
 -- type, mailing, recipient id, address, time and link, so no address is stored). The platform's
 -- exports can overlap, so an event met again in another file changes nothing; met again in the
--- same file it is a duplicate row and is rejected.
+-- same file it is a duplicate row and is rejected. Kept small (about 30 bytes a row): its keys are
+-- random, so each batch touches pages all over it, and it must stay within the page cache.
 CREATE TABLE IF NOT EXISTS response_event (
     event_key  BLOB PRIMARY KEY,
-    file       TEXT NOT NULL,
-    line       INTEGER NOT NULL,
-    run_id     TEXT NOT NULL
+    file_id    INTEGER NOT NULL REFERENCES response_file (id),
+    line       INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Custom fields of a task (Salesforce custom Task fields such as Email_Status__c or Clicked_URL__c)

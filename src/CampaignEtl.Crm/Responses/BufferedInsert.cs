@@ -19,16 +19,34 @@ internal sealed class BufferedInsert : IAsyncDisposable
     private readonly SqliteCommand _many;
     private readonly List<object> _values = [];
 
-    public BufferedInsert(SqliteConnection connection, string table, string[] columns, (string Column, object Value)[] constants)
+    /// <param name="conflict">Appended to each statement, e.g. an <c>ON CONFLICT</c> clause; empty for none.</param>
+    public BufferedInsert(SqliteConnection connection, string table, string[] columns, (string Column, object Value)[] constants, string conflict = "")
     {
         _columns = columns.Length;
-        _one = Create(connection, table, columns, constants, 1);
-        _many = Create(connection, table, columns, constants, RowsPerStatement);
+        _one = Create(connection, table, columns, constants, 1, conflict);
+        _many = Create(connection, table, columns, constants, RowsPerStatement, conflict);
     }
 
     public int Count => _values.Count / _columns;
 
     /// <summary>Adds a row; the values in the order of the columns given to the constructor.</summary>
+    /// <summary>Adds a row of any width (as many values as columns).</summary>
+    public void AddRow(params object[] values)
+    {
+        if (values.Length != _columns)
+        {
+            throw new ArgumentException($"A row of {_columns} values was expected, not {values.Length}.", nameof(values));
+        }
+
+        _values.AddRange(values);
+    }
+
+    public void Add(object first, object second)
+    {
+        _values.Add(first);
+        _values.Add(second);
+    }
+
     public void Add(object first, object second, object third)
     {
         _values.Add(first);
@@ -89,7 +107,7 @@ internal sealed class BufferedInsert : IAsyncDisposable
         }
     }
 
-    private SqliteCommand Create(SqliteConnection connection, string table, string[] columns, (string Column, object Value)[] constants, int rows)
+    private SqliteCommand Create(SqliteConnection connection, string table, string[] columns, (string Column, object Value)[] constants, int rows, string conflict)
     {
         var sql = new StringBuilder("INSERT INTO ").Append(table).Append(" (").AppendJoin(", ", columns);
         foreach (var (column, _) in constants)
@@ -122,7 +140,7 @@ internal sealed class BufferedInsert : IAsyncDisposable
             command.Parameters.AddWithValue("$c" + c.ToString(CultureInfo.InvariantCulture), constants[c].Value);
         }
 
-        command.CommandText = sql.ToString();
+        command.CommandText = sql.Append(conflict).ToString();
         return command;
     }
 }

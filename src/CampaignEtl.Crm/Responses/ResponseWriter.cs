@@ -80,15 +80,29 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly BufferedInsert _recordEvents;
     private readonly BufferedInsert _lineageRows;
     private readonly Dictionary<UInt128, (string File, long Line)> _batchEvents = [];
+    private readonly Dictionary<string, long> _fileIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, string> _filePaths = [];
+    private readonly SqliteCommand _findFileId;
+    private readonly SqliteCommand _insertFile;
+    private readonly SqliteCommand _filePath;
+    private readonly SqliteCommand _peopleByIds;
+    private readonly SqliteCommand _membersByPeople;
+    private readonly HashSet<string> _unknownIds = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Campaign, string Person)> _absentMembers = [];
+    private readonly Dictionary<long, string> _pendingSync = [];
+    private readonly BufferedInsert _syncRows;
+    private readonly List<string> _lookup = [];
     private readonly SqliteCommand _personById;
     private readonly SqliteCommand _personByEmail;
     private readonly SqliteCommand _campaign;
     private readonly SqliteCommand _statuses;
     private readonly SqliteCommand _insertStatus;
     private readonly SqliteCommand _member;
-    private readonly SqliteCommand _insertMember;
-    private readonly SqliteCommand _updateMember;
-    private readonly SqliteCommand _memberSynced;
+    private readonly SqliteCommand _maxMemberId;
+    private readonly BufferedInsert _memberRows;
+    private readonly BufferedInsert _newMemberRows;
+    private readonly Dictionary<(string Campaign, string Person), PendingMember> _pendingMembers = [];
+    private long _nextMemberId;
     private readonly SqliteCommand _insertTask;
     private readonly SqliteCommand _taskField;
     private readonly SqliteCommand _appendNote;
@@ -111,8 +125,21 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         _findEvents = Command(
-            "SELECT event_key, file, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
-        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file", "line"], [("run_id", settings.RunId)]);
+            "SELECT event_key, file_id, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
+        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file_id", "line"], []);
+        _findFileId = Command("SELECT id FROM response_file WHERE archive_file = $f", "$f");
+        _insertFile = Command("INSERT INTO response_file (archive_file, run_id) VALUES ($f, $run) RETURNING id", "$f");
+        _filePath = Command("SELECT archive_file FROM response_file WHERE id = $id", "$id");
+        _peopleByIds = Command(
+            "SELECT id, is_converted, converted_contact_id FROM person WHERE id IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
+        _membersByPeople = Command(
+            "SELECT m.person_id, m.id, m.status, m.updated_at, s.status_updated_at FROM campaign_member m " +
+            "LEFT JOIN campaign_member_sync s ON s.member_id = m.id WHERE m.campaign_id = $c AND m.person_id IN (" +
+            string.Join(", ", KeyParameters) + ")",
+            [.. KeyParameters, "$c"]);
+        _syncRows = new BufferedInsert(
+            connection, "campaign_member_sync", ["member_id", "status_updated_at"], [],
+            " ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at");
         _lineageRows = new BufferedInsert(
             connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
         _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
@@ -127,20 +154,18 @@ public sealed class ResponseWriter : IAsyncDisposable
             LEFT JOIN campaign_member_sync s ON s.member_id = m.id
             WHERE m.campaign_id = $c AND m.person_id = $p
             """, "$c", "$p");
-        _memberSynced = Command("""
-            INSERT INTO campaign_member_sync (member_id, status_updated_at) VALUES ($id, $at)
-            ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at
-            """, "$id", "$at");
-        _insertMember = Command("""
-            INSERT INTO campaign_member (campaign_id, person_id, status, first_responded_date, created_at, updated_at, lineage_run_id, lineage_file, lineage_line)
-            VALUES ($c, $p, $status, $responded, $now, $at, $run, $file, $line)
-            RETURNING id
-            """, "$c", "$p", "$status", "$responded", "$at", "$file", "$line");
-        _updateMember = Command("""
-            UPDATE campaign_member SET status = $status, updated_at = $at, first_responded_date = coalesce(first_responded_date, $responded),
-                lineage_run_id = $run, lineage_file = $file, lineage_line = $line
-            WHERE id = $id
-            """, "$status", "$at", "$responded", "$file", "$line", "$id");
+        // The batch runs in a BEGIN IMMEDIATE transaction (the write lock is held from its start), so the ids after the
+        // largest are ours: the ones SQLite itself would give.
+        _maxMemberId = Command("SELECT coalesce(max(id), 0) FROM campaign_member");
+        string[] memberColumns = ["id", "campaign_id", "person_id", "status", "first_responded_date", "updated_at", "lineage_file", "lineage_line"];
+        // New members by a plain INSERT: should another writer ever have taken one of the ids, the batch fails instead
+        // of overwriting its member.
+        _newMemberRows = new BufferedInsert(connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)]);
+        _memberRows = new BufferedInsert(
+            connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)],
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at," +
+            " first_responded_date = coalesce(campaign_member.first_responded_date, excluded.first_responded_date)," +
+            " lineage_run_id = excluded.lineage_run_id, lineage_file = excluded.lineage_file, lineage_line = excluded.lineage_line");
         _insertTask = Command("""
             INSERT INTO task (who_id, what_id, subject, description, activity_date, status, task_subtype, external_key, created_at, lineage_run_id, lineage_file, lineage_line)
             VALUES ($who, $what, $subject, $description, $date, 'Completed', 'Email', $key, $now, $run, $file, $line)
@@ -228,6 +253,8 @@ public sealed class ResponseWriter : IAsyncDisposable
             }
 
             FindKnown(keys);
+            FindPeople(batch);
+            FindMembers(batch);
             for (var i = 0; i < batch.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -236,6 +263,8 @@ public sealed class ResponseWriter : IAsyncDisposable
 
             WriteTotals(progress);
             RecordEvents();
+            WriteMembers();
+            WriteSynced();
             _lineageRows.Flush();
             WriteLedger(progress);
             if (commit)
@@ -255,11 +284,21 @@ public sealed class ResponseWriter : IAsyncDisposable
             _knownEvents.Clear();
             _recordEvents.Clear();
             _lineageRows.Clear();
+            _syncRows.Clear();
+            _pendingSync.Clear();
+            _memberRows.Clear();
+            _newMemberRows.Clear();
+            _pendingMembers.Clear();
+            _nextMemberId = 0;
+            _unknownIds.Clear();
+            _absentMembers.Clear();
             if (!committed)
             {
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
                 _campaigns.Clear();
                 _members.Clear();
+                _fileIds.Clear();
+                _filePaths.Clear();
             }
         }
 
@@ -271,6 +310,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _suppression.DisposeAsync();
         await _recordEvents.DisposeAsync();
         await _lineageRows.DisposeAsync();
+        await _syncRows.DisposeAsync();
+        await _memberRows.DisposeAsync();
+        await _newMemberRows.DisposeAsync();
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -381,10 +423,129 @@ public sealed class ResponseWriter : IAsyncDisposable
         {
             var bytes = new byte[16];
             BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
-            _recordEvents.Add(bytes, at.File, at.Line);
+            _recordEvents.Add(bytes, FileId(at.File), at.Line);
         }
 
         _recordEvents.Flush();
+    }
+
+    /// <summary>
+    /// The people named by the batch's recipient ids, read a few dozen per statement into the id cache (most events are
+    /// a recipient's first of the run); ids the CRM does not have are remembered for the batch, so their events go
+    /// straight to the address.
+    /// </summary>
+    private void FindPeople(IReadOnlyList<LocatedResponse> batch)
+    {
+        _lookup.Clear();
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var located in batch)
+        {
+            var e = located.Event;
+            if (!string.IsNullOrWhiteSpace(e.RecipientId))
+            {
+                var recipientId = e.RecipientId.Trim();
+                if (!_resolvedIds.ContainsKey(recipientId) && wanted.Add(recipientId))
+                {
+                    _lookup.Add(recipientId);
+                }
+            }
+        }
+
+        if (_lookup.Count == 0)
+        {
+            return;
+        }
+
+        if (_resolvedIds.Count + _lookup.Count > CacheLimit)
+        {
+            _resolvedIds.Clear();
+        }
+
+        for (var first = 0; first < _lookup.Count; first += KeysPerLookup)
+        {
+            for (var i = 0; i < KeysPerLookup; i++)
+            {
+                // The last chunk repeats its last id in the unused places: IN ignores duplicates.
+                _peopleByIds.Parameters[i].Value = _lookup[Math.Min(first + i, _lookup.Count - 1)];
+            }
+
+            using var reader = _peopleByIds.ExecuteReader();
+            while (reader.Read())
+            {
+                var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
+                var id = reader.GetString(0);
+                _resolvedIds[id] = converted ? reader.GetString(2) : id;
+                wanted.Remove(id);
+            }
+        }
+
+        _unknownIds.UnionWith(wanted);
+    }
+
+    /// <summary>
+    /// The members the batch's events may change (campaign modes with members, one person by id), read a few dozen per
+    /// statement into the member cache; the ones that do not exist yet are remembered for the batch, so creating them
+    /// needs no read first.
+    /// </summary>
+    private void FindMembers(IReadOnlyList<LocatedResponse> batch)
+    {
+        var wanted = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var pairs = 0;
+        foreach (var located in batch)
+        {
+            var e = located.Event;
+            if (string.IsNullOrWhiteSpace(e.RecipientId)
+                || !_resolvedIds.TryGetValue(e.RecipientId.Trim(), out var person)
+                || FindCampaign(e.MailingId) is not { HasMembers: true } campaign
+                || _members.ContainsKey((campaign.Id, person))
+                || !_absentMembers.Add((campaign.Id, person)))
+            {
+                continue;
+            }
+
+            if (!wanted.TryGetValue(campaign.Id, out var people))
+            {
+                people = [];
+                wanted[campaign.Id] = people;
+            }
+
+            people.Add(person);
+            pairs++;
+        }
+
+        if (_members.Count + pairs > CacheLimit)
+        {
+            _members.Clear();
+        }
+
+        foreach (var (campaignId, people) in wanted)
+        {
+            _membersByPeople.Parameters["$c"].Value = campaignId;
+            for (var first = 0; first < people.Count; first += KeysPerLookup)
+            {
+                for (var i = 0; i < KeysPerLookup; i++)
+                {
+                    _membersByPeople.Parameters[i].Value = people[Math.Min(first + i, people.Count - 1)];
+                }
+
+                using var reader = _membersByPeople.ExecuteReader();
+                while (reader.Read())
+                {
+                    var key = (campaignId, reader.GetString(0));
+                    _absentMembers.Remove(key);
+                    _members[key] = ReadMember(reader, 1);
+                }
+            }
+        }
+    }
+
+    /// <summary>A member row (id, status, updated_at, the updated_at ingest wrote, from column <paramref name="first"/> on); a sync row not yet written wins.</summary>
+    private MemberState ReadMember(SqliteDataReader reader, int first)
+    {
+        var id = reader.GetInt64(first);
+        var synced = _pendingSync.TryGetValue(id, out var pending) ? pending
+            : reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3);
+        return new MemberState(id, reader.GetString(first + 1), reader.GetString(first + 2), synced);
     }
 
     /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
@@ -411,9 +572,43 @@ public sealed class ResponseWriter : IAsyncDisposable
             while (reader.Read())
             {
                 var key = (byte[])reader.GetValue(0);
-                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (reader.GetString(1), reader.GetInt64(2));
+                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (FilePath(reader.GetInt64(1)), reader.GetInt64(2));
             }
         }
+    }
+
+    /// <summary>The ledger's number for an archived file, given on its first applied event (a few files per run: cached).</summary>
+    private long FileId(string file)
+    {
+        if (_fileIds.TryGetValue(file, out var id))
+        {
+            return id;
+        }
+
+        Set(_findFileId, "$f", file);
+        if (_findFileId.ExecuteScalar() is not long known)
+        {
+            Set(_insertFile, "$f", file);
+            known = (long)_insertFile.ExecuteScalar()!;
+        }
+
+        _fileIds[file] = known;
+        _filePaths[known] = file;
+        return known;
+    }
+
+    private string FilePath(long id)
+    {
+        if (_filePaths.TryGetValue(id, out var file))
+        {
+            return file;
+        }
+
+        Set(_filePath, "$id", id);
+        file = (string)_filePath.ExecuteScalar()!;
+        _filePaths[id] = file;
+        _fileIds[file] = id;
+        return file;
     }
 
     /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
@@ -459,11 +654,57 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>A member as ingest knows it; <see cref="SyncedAt"/> is the updated_at ingest last wrote (null: never).</summary>
     private sealed record MemberState(long Id, string Status, string UpdatedAt, string? SyncedAt);
 
-    private void Synced(long memberId, string at)
+    /// <summary>
+    /// A member created or changed in the batch, as it will be written at its end: one row per member however many of
+    /// the batch's events changed it, several members per statement (a statement per event was most of the time).
+    /// </summary>
+    private sealed class PendingMember(
+        long id, string campaignId, string personId, string status, object responded, string updatedAt, string file, long line, bool isNew)
     {
-        Set(_memberSynced, "$id", memberId);
-        Set(_memberSynced, "$at", at);
-        _memberSynced.ExecuteNonQuery();
+        public long Id { get; } = id;
+
+        public bool IsNew { get; } = isNew;
+
+        public string CampaignId { get; } = campaignId;
+
+        public string PersonId { get; } = personId;
+
+        public string Status { get; set; } = status;
+
+        public object Responded { get; set; } = responded;
+
+        public string UpdatedAt { get; set; } = updatedAt;
+
+        public string File { get; set; } = file;
+
+        public long Line { get; set; } = line;
+    }
+
+    /// <summary>The batch's members in id order (new ones last: appended), a few per statement.</summary>
+    private void WriteMembers()
+    {
+        foreach (var member in _pendingMembers.Values.OrderBy(m => m.Id))
+        {
+            (member.IsNew ? _newMemberRows : _memberRows)
+                .AddRow(member.Id, member.CampaignId, member.PersonId, member.Status, member.Responded, member.UpdatedAt, member.File, member.Line);
+        }
+
+        _memberRows.Flush();
+        _newMemberRows.Flush();
+    }
+
+    /// <summary>Remembered until the end of the batch: a member changed by several events of the batch gets one row.</summary>
+    private void Synced(long memberId, string at) => _pendingSync[memberId] = at;
+
+    /// <summary>The batch's <c>campaign_member_sync</c> rows, in member order, several per statement.</summary>
+    private void WriteSynced()
+    {
+        foreach (var (id, at) in _pendingSync.OrderBy(pair => pair.Key))
+        {
+            _syncRows.Add(id, at);
+        }
+
+        _syncRows.Flush();
     }
 
     private enum MemberChange
@@ -479,12 +720,14 @@ public sealed class ResponseWriter : IAsyncDisposable
         var at = CrmTime.Format(occurredAt);
         object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
         var memberKey = (campaign.Id, person);
-        if (!_members.TryGetValue(memberKey, out var member))
+        _pendingMembers.TryGetValue(memberKey, out var pending);
+        var member = pending is not null ? new MemberState(pending.Id, pending.Status, pending.UpdatedAt, pending.UpdatedAt) : null;
+        if (member is null && !_members.TryGetValue(memberKey, out member) && !_absentMembers.Contains(memberKey))
         {
             Set(_member, "$c", campaign.Id);
             Set(_member, "$p", person);
             using var reader = _member.ExecuteReader();
-            member = reader.Read() ? new MemberState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)) : null;
+            member = reader.Read() ? ReadMember(reader, 0) : null;
         }
 
         if (member is not null)
@@ -505,14 +748,14 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         if (member is null)
         {
-            Set(_insertMember, "$c", campaign.Id);
-            Set(_insertMember, "$p", person);
-            Set(_insertMember, "$status", label);
-            Set(_insertMember, "$responded", responded);
-            Set(_insertMember, "$at", at);
-            Set(_insertMember, "$file", from.File);
-            Set(_insertMember, "$line", from.Line);
-            var id = (long)_insertMember.ExecuteScalar()!;
+            if (_nextMemberId == 0)
+            {
+                _nextMemberId = (long)_maxMemberId.ExecuteScalar()! + 1;
+            }
+
+            var id = _nextMemberId++;
+            _pendingMembers[memberKey] = new PendingMember(id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: true);
+            _absentMembers.Remove(memberKey);
             Synced(id, at);
             Remember(memberKey, new MemberState(id, label, at, at));
             Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
@@ -521,13 +764,20 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         // An earlier event read later (files out of time order) must not move updated_at back.
         at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
-        Set(_updateMember, "$status", label);
-        Set(_updateMember, "$at", at);
-        Set(_updateMember, "$responded", responded);
-        Set(_updateMember, "$file", from.File);
-        Set(_updateMember, "$line", from.Line);
-        Set(_updateMember, "$id", member.Id);
-        _updateMember.ExecuteNonQuery();
+        if (pending is null)
+        {
+            _pendingMembers[memberKey] = new PendingMember(member.Id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: false);
+        }
+        else
+        {
+            // As the UPDATE of each event in turn would: the first responded date is the first one given.
+            pending.Status = label;
+            pending.UpdatedAt = at;
+            pending.Responded = pending.Responded is DBNull ? responded : pending.Responded;
+            pending.File = from.File;
+            pending.Line = from.Line;
+        }
+
         Synced(member.Id, at);
         Remember(memberKey, member with { Status = label, UpdatedAt = at, SyncedAt = at });
         Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
@@ -653,8 +903,11 @@ public sealed class ResponseWriter : IAsyncDisposable
                 return _people;
             }
 
-            Set(_personById, "$v", recipientId);
-            ReadPeople(_personById);
+            if (!_unknownIds.Contains(recipientId))
+            {
+                Set(_personById, "$v", recipientId);
+                ReadPeople(_personById);
+            }
             if (_people.Count == 1)
             {
                 // People are not changed by ingest, so the id (or a converted lead's contact) stays valid for the writer's life.
@@ -836,6 +1089,9 @@ public sealed class ResponseWriter : IAsyncDisposable
         _suppression.Enlist(tx);
         _recordEvents.Enlist(tx);
         _lineageRows.Enlist(tx);
+        _syncRows.Enlist(tx);
+        _memberRows.Enlist(tx);
+        _newMemberRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;

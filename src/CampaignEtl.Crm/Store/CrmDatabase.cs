@@ -42,6 +42,19 @@ public sealed class CrmDatabase
                 // 16 MiB of page cache (SQLite's default is 2 MiB): lookups of accounts and consents per person
                 // then mostly hit memory. Fixed, so memory still does not grow with the number of people.
                 pragma.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;";
+                if (!readOnly)
+                {
+                    // A writer (ingest's event ledger: random keys, so every batch touches pages all over it) gets
+                    // 64 MiB of page cache instead, so the ledger of a few million events stays in memory instead
+                    // of being read back page by page. At most 64 MiB per write connection, whatever the row count.
+                    // synchronous = NORMAL: in WAL mode a commit no longer waits for an fsync; a crash of the process
+                    // still loses nothing, a power cut at most the last transactions, each whole (the ingest ledger
+                    // moves in the same transaction, so nothing is applied twice).
+                    // wal_autocheckpoint = 16384 pages (64 MiB of WAL file on disk, not memory): a page changed by
+                    // several batches (the ledger's, the indexes') is copied into the database once per checkpoint
+                    // instead of after nearly every batch.
+                    pragma.CommandText += " PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;";
+                }
                 await pragma.ExecuteNonQueryAsync(cancellationToken);
             }
 
