@@ -113,27 +113,7 @@ public sealed class CrmExportReader(CrmDatabase database) : ICrmExportSource
                 var batch = new List<ExportCandidate>(batchSize);
                 while (batch.Count < batchSize && (more = ReadNext(reader)))
                 {
-                    var exclusion = (ExportExclusion)reader.GetInt32(4);
-                    if (exclusion != ExportExclusion.None)
-                    {
-                        // Excluded people are only counted: their address and attributes are not read.
-                        batch.Add(new ExportCandidate(reader.GetString(0), reader.GetString(1), null, null, exclusion, []));
-                        continue;
-                    }
-
-                    var attributes = attributeCount == 0 ? [] : new string?[attributeCount];
-                    for (var i = 0; i < attributeCount; i++)
-                    {
-                        attributes[i] = reader.GetString(5 + i);
-                    }
-
-                    batch.Add(new ExportCandidate(
-                        reader.GetString(0),
-                        reader.GetString(1),
-                        reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.IsDBNull(3) ? null : reader.GetString(3),
-                        exclusion,
-                        attributes));
+                    batch.Add(ExportCandidate.Read(reader, attributeCount));
                 }
 
                 if (batch.Count > 0)
