@@ -32,23 +32,30 @@ public sealed class AuditVerifier(ArchiveLayout layout, RunJournal journal)
             }
 
             manifestsChecked++;
+            IReadOnlyList<ExpectedFile> files;
             if (fullPath is null)
             {
-                findings.Add(new(AuditFindingKind.Removed, entry.RelativePath, $"manifest #{entry.Sequence} is missing"));
-                continue;
+                findings.Add(new(AuditFindingKind.Removed, entry.RelativePath, $"manifest #{entry.Sequence} is missing; its files are checked against the journal"));
+                files = await JournalFilesAsync(entry, cancellationToken);
             }
-
-            var bytes = await File.ReadAllBytesAsync(fullPath, cancellationToken);
-            if (ArchiveStore.Sha256Hex(bytes) != entry.Sha256)
+            else
             {
-                findings.Add(new(AuditFindingKind.Changed, entry.RelativePath, $"manifest #{entry.Sequence} differs from the hash recorded in the journal"));
-            }
+                var bytes = await File.ReadAllBytesAsync(fullPath, cancellationToken);
+                var (sequence, previous, listed) = ParseManifest(bytes);
+                files = [.. listed.Select(f => new ExpectedFile(f.Name, f.Bytes, f.Rows, f.Sha256))];
+                if (ArchiveStore.Sha256Hex(bytes) != entry.Sha256)
+                {
+                    findings.Add(new(AuditFindingKind.Changed, entry.RelativePath,
+                        $"manifest #{entry.Sequence} differs from the hash recorded in the journal; its files are checked against the journal"));
+                    // An edited manifest vouches for nothing: whoever edited it could have edited a file and its entry together.
+                    files = await JournalFilesAsync(entry, cancellationToken);
+                }
 
-            var (sequence, previous, files) = ParseManifest(bytes);
-            if (sequence != entry.Sequence || previous != expectedPrevious)
-            {
-                findings.Add(new(AuditFindingKind.ChainBroken, entry.RelativePath,
-                    $"manifest #{entry.Sequence} does not link to the manifest before it"));
+                if (sequence != entry.Sequence || previous != expectedPrevious)
+                {
+                    findings.Add(new(AuditFindingKind.ChainBroken, entry.RelativePath,
+                        $"manifest #{entry.Sequence} does not link to the manifest before it"));
+                }
             }
 
             var folder = entry.RelativePath[..entry.RelativePath.LastIndexOf('/')];
@@ -78,7 +85,17 @@ public sealed class AuditVerifier(ArchiveLayout layout, RunJournal journal)
         return new AuditReport(manifestsChecked, filesChecked, findings);
     }
 
-    private async Task<AuditFinding?> CheckFileAsync(string relative, ManifestFile file, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the journal recorded, when the attempt's manifest is missing or was edited: the journal keeps each file's size,
+    /// rows and SHA-256 beside the manifest chain, so the files are still verified, not merely reported as unlisted.
+    /// </summary>
+    private async Task<IReadOnlyList<ExpectedFile>> JournalFilesAsync(ChainEntry entry, CancellationToken cancellationToken)
+    {
+        var recorded = await journal.ListFilesOfManifestAsync(entry.Sequence, cancellationToken);
+        return [.. recorded.Select(f => new ExpectedFile(f.Name, f.Bytes, f.Rows, f.Sha256))];
+    }
+
+    private async Task<AuditFinding?> CheckFileAsync(string relative, ExpectedFile file, CancellationToken cancellationToken)
     {
         var full = layout.ToFullPath(relative);
         if (!File.Exists(full))
@@ -96,7 +113,7 @@ public sealed class AuditVerifier(ArchiveLayout layout, RunJournal journal)
 
         if (bytes != file.Bytes || sha != file.Sha256)
         {
-            return new(AuditFindingKind.Changed, relative, $"SHA-256 or size differs from the manifest ({bytes} bytes, manifest {file.Bytes})");
+            return new(AuditFindingKind.Changed, relative, $"SHA-256 or size differs from the record ({bytes} bytes, recorded {file.Bytes})");
         }
 
         if (file.Rows is { } rows)
@@ -104,7 +121,7 @@ public sealed class AuditVerifier(ArchiveLayout layout, RunJournal journal)
             var counted = await CsvRowCounter.CountDataRowsAsync(full, cancellationToken);
             if (counted != rows)
             {
-                return new(AuditFindingKind.Changed, relative, $"{counted} rows, manifest says {rows}");
+                return new(AuditFindingKind.Changed, relative, $"{counted} rows, recorded {rows}");
             }
         }
 
@@ -173,6 +190,9 @@ public sealed class AuditVerifier(ArchiveLayout layout, RunJournal journal)
             yield return relative;
         }
     }
+
+    /// <summary>What a manifest, or failing it the journal, says one archived file must be.</summary>
+    private sealed record ExpectedFile(string Name, long Bytes, long? Rows, string Sha256);
 
     private static bool InScope(string relativePath, string? runId)
     {

@@ -180,12 +180,19 @@ public sealed class RunJournal
             ("$rows", file.Rows), ("$bytes", file.Bytes), ("$sha", file.Sha256), ("$cp", file.Counterpart));
     }
 
-    public async Task<IReadOnlyList<ArchivedFileRecord>> ListFilesAsync(long attemptId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ArchivedFileRecord>> ListFilesAsync(long attemptId, CancellationToken cancellationToken) =>
+        ListFilesAsync("WHERE attempt_id = $a", attemptId, cancellationToken);
+
+    /// <summary>The files the journal recorded for the attempt whose manifest is chain entry <paramref name="sequence"/>.</summary>
+    public Task<IReadOnlyList<ArchivedFileRecord>> ListFilesOfManifestAsync(long sequence, CancellationToken cancellationToken) =>
+        ListFilesAsync("WHERE attempt_id = (SELECT attempt_id FROM manifest_chain WHERE sequence = $a)", sequence, cancellationToken);
+
+    private async Task<IReadOnlyList<ArchivedFileRecord>> ListFilesAsync(string where, long key, CancellationToken cancellationToken)
     {
         await using var connection = await ConnectAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, relative_path, kind, direction, rows, bytes, sha256, counterpart FROM attempt_file WHERE attempt_id = $a ORDER BY name";
-        command.Parameters.AddWithValue("$a", attemptId);
+        command.CommandText = "SELECT name, relative_path, kind, direction, rows, bytes, sha256, counterpart FROM attempt_file " + where + " ORDER BY name";
+        command.Parameters.AddWithValue("$a", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<ArchivedFileRecord>();
         while (await reader.ReadAsync(cancellationToken))

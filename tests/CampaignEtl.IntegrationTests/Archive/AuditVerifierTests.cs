@@ -60,8 +60,61 @@ public sealed class AuditVerifierTests
 
         report.Findings.ShouldContain(f => f.Kind == AuditFindingKind.Changed && f.RelativePath.EndsWith("attempt-1/manifest.json", StringComparison.Ordinal));
         report.Findings.ShouldContain(f => f.Kind == AuditFindingKind.Removed && f.RelativePath.EndsWith("attempt-2/manifest.json", StringComparison.Ordinal));
-        // With its manifest gone, the second attempt's files are listed nowhere any more.
-        report.Findings.Count(f => f.Kind == AuditFindingKind.Added).ShouldBe(6);
+        // With its manifest gone, the second attempt's files are still checked, against what the journal recorded.
+        report.Findings.Count.ShouldBe(2);
+        report.FilesChecked.ShouldBe(12);
+    }
+
+    [Fact]
+    public async Task Verify_FileEditedAfterItsManifestWasRemoved_IsNamedFromTheJournal()
+    {
+        using var workspace = new TestWorkspace();
+        await workspace.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var manifest = workspace.ArchivedFiles("manifest.json").Single();
+        var edited = ExportFile.Single(workspace, "export_newsletter-de_*.csv");
+        Tamper.MakeWritable(edited);
+        await File.AppendAllTextAsync(edited, "003999999999999,x@example.com,501,Newsletter DE,email,contact,003999999999999,,,\r\n", TestContext.Current.CancellationToken);
+        File.Delete(manifest);
+
+        var report = await VerifyAsync(workspace);
+
+        report.Findings.Select(f => (f.Kind, Path.GetFileName(f.RelativePath))).Order().ShouldBe(
+        [
+            (AuditFindingKind.Changed, Path.GetFileName(edited)),
+            (AuditFindingKind.Removed, "manifest.json"),
+        ]);
+    }
+
+    [Fact]
+    public async Task Verify_FileAndItsManifestEntryEditedTogether_FileIsNamedFromTheJournal()
+    {
+        using var workspace = new TestWorkspace();
+        await workspace.RunExportAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var manifest = workspace.ArchivedFiles("manifest.json").Single();
+        var edited = ExportFile.Single(workspace, "export_newsletter-de_*.csv");
+        var before = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(edited, TestContext.Current.CancellationToken)));
+        var beforeBytes = new FileInfo(edited).Length;
+        Tamper.MakeWritable(edited);
+        await File.AppendAllTextAsync(edited, "003999999999999,x@example.com,501,Newsletter DE,email,contact,003999999999999,,,\r\n", TestContext.Current.CancellationToken);
+        var after = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(edited, TestContext.Current.CancellationToken)));
+        // A forger who rewrites the manifest to match: new hash, new size, one row more.
+        Tamper.MakeWritable(manifest);
+        var text = await File.ReadAllTextAsync(manifest, TestContext.Current.CancellationToken);
+        var document = System.Text.Json.Nodes.JsonNode.Parse(text)!;
+        var entry = document["files"]!.AsArray().Single(f => f!["sha256"]!.GetValue<string>() == before)!;
+        entry["sha256"] = after;
+        entry["bytes"] = new FileInfo(edited).Length;
+        entry["rows"] = entry["rows"]!.GetValue<long>() + 1;
+        await File.WriteAllTextAsync(manifest, document.ToJsonString(), TestContext.Current.CancellationToken);
+        beforeBytes.ShouldBeLessThan(new FileInfo(edited).Length);
+
+        var report = await VerifyAsync(workspace);
+
+        report.Findings.Select(f => (f.Kind, Path.GetFileName(f.RelativePath))).Order().ShouldBe(
+        [
+            (AuditFindingKind.Changed, Path.GetFileName(edited)),
+            (AuditFindingKind.Changed, "manifest.json"),
+        ]);
     }
 
     [Fact]
