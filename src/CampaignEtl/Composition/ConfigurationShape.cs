@@ -40,16 +40,17 @@ internal static class ConfigurationShape
     /// data folder's section unless <paramref name="everySection"/>: a typo in a list must not keep
     /// an operator from <c>status</c>.
     /// </summary>
-    public static (List<string> Problems, List<string> BadKeys) Check(IConfiguration configuration, bool everySection)
+    public static (List<string> Problems, List<string> BadKeys, List<string> ScalarLists) Check(IConfiguration configuration, bool everySection)
     {
         var problems = new List<string>();
         var badKeys = new List<string>();
+        var scalarLists = new List<string>();
         foreach (var (section, type) in everySection ? Sections : Sections[..1])
         {
-            CheckObject(configuration.GetSection(section), type, problems, badKeys);
+            CheckObject(configuration.GetSection(section), type, problems, badKeys, scalarLists);
         }
 
-        return (problems, badKeys);
+        return (problems, badKeys, scalarLists);
     }
 
     /// <summary>The configuration without <paramref name="badKeys"/> (and anything below them), as one in-memory source.</summary>
@@ -58,7 +59,7 @@ internal static class ConfigurationShape
             string.Equals(pair.Key, bad, StringComparison.OrdinalIgnoreCase)
             || pair.Key.StartsWith(bad + ConfigurationPath.KeyDelimiter, StringComparison.OrdinalIgnoreCase)));
 
-    private static void CheckObject(IConfigurationSection section, Type type, List<string> problems, List<string> badKeys)
+    private static void CheckObject(IConfigurationSection section, Type type, List<string> problems, List<string> badKeys, List<string> scalarLists)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite || IsCollection(p.PropertyType)).ToList();
         foreach (var child in section.GetChildren())
@@ -71,16 +72,32 @@ internal static class ConfigurationShape
                 continue;
             }
 
-            CheckValue(child, property.PropertyType, problems, badKeys);
+            CheckValue(child, property.PropertyType, problems, badKeys, scalarLists);
         }
     }
 
-    private static void CheckValue(IConfigurationSection section, Type type, List<string> problems, List<string> badKeys)
+    private static void CheckValue(IConfigurationSection section, Type type, List<string> problems, List<string> badKeys, List<string> scalarLists)
     {
         var scalar = Nullable.GetUnderlyingType(type) ?? type;
         if (scalar == typeof(string) || scalar.IsPrimitive || scalar.IsEnum || scalar == typeof(decimal) || scalar == typeof(TimeSpan))
         {
-            // A scalar given as an array (e.g. two opt-ins for one list) is the validators' to explain.
+            if (section.Value is null && section.GetChildren().Any())
+            {
+                if (string.Equals(section.Key, nameof(RecipientListOptions.OptInId), StringComparison.OrdinalIgnoreCase))
+                {
+                    // Two opt-ins for one list is the export validator's to explain with the consent rule; the binder
+                    // gets an empty value beside the list, so it binds null instead of throwing.
+                    scalarLists.Add(section.Path);
+                }
+                else
+                {
+                    problems.Add($"{section.Path}: a list where one {Describe(scalar)} belongs");
+                    badKeys.Add(section.Path);
+                }
+
+                return;
+            }
+
             if (section.Value is { } value && !Converts(value, scalar))
             {
                 problems.Add($"{section.Path} = '{value}': not a valid {Describe(scalar)}");
@@ -95,7 +112,7 @@ internal static class ConfigurationShape
             var valueType = type.GetGenericArguments()[1];
             foreach (var entry in section.GetChildren())
             {
-                CheckValue(entry, valueType, problems, badKeys);
+                CheckValue(entry, valueType, problems, badKeys, scalarLists);
             }
 
             return;
@@ -106,13 +123,13 @@ internal static class ConfigurationShape
             var itemType = type.IsArray ? type.GetElementType()! : type.GetGenericArguments()[0];
             foreach (var item in section.GetChildren())
             {
-                CheckValue(item, itemType, problems, badKeys);
+                CheckValue(item, itemType, problems, badKeys, scalarLists);
             }
 
             return;
         }
 
-        CheckObject(section, type, problems, badKeys);
+        CheckObject(section, type, problems, badKeys, scalarLists);
     }
 
     private static bool IsCollection(Type type) =>

@@ -24,8 +24,12 @@ public static class HostFactory
             DisableDefaults = true,
         });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false, reloadOnChange: false);
-        if (configFile is not null)
+        var defaults = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        if (configFile is null)
+        {
+            builder.Configuration.AddJsonFile(defaults, optional: false, reloadOnChange: false);
+        }
+        else
         {
             var full = Path.GetFullPath(configFile);
             if (!File.Exists(full))
@@ -33,15 +37,24 @@ public static class HostFactory
                 throw new FileNotFoundException($"--config {configFile}: file not found", full);
             }
 
+            var replaced = ArrayReplacingJson.ArrayPaths(full);
+            builder.Configuration.AddInMemoryCollection(ArrayReplacingJson.Without(
+                new ConfigurationBuilder().AddJsonFile(defaults, optional: false, reloadOnChange: false).Build(), replaced));
             builder.Configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
         }
 
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
-        var (problems, badKeys) = ConfigurationShape.Check(builder.Configuration, validateEverythingOnStart);
-        if (badKeys.Count > 0)
+        var (problems, badKeys, scalarLists) = ConfigurationShape.Check(builder.Configuration, validateEverythingOnStart);
+        if (badKeys.Count > 0 || scalarLists.Count > 0)
         {
             // Bind and validate what is left, so the validators' findings join the shape problems.
-            var kept = ConfigurationShape.Without(builder.Configuration, badKeys).ToList();
+            var kept = ConfigurationShape.Without(builder.Configuration, badKeys).Where(pair => pair.Value is not null)
+                .ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.OrdinalIgnoreCase);
+            foreach (var path in scalarLists)
+            {
+                kept[path] = string.Empty;
+            }
+
             builder.Configuration.Sources.Clear();
             builder.Configuration.AddInMemoryCollection(kept);
         }

@@ -108,14 +108,18 @@ public sealed class CliTests
               "Export": {
                 "BatchSize": "abc",
                 "RecipientLists": [ { "Name": "x", "ListId": "zz", "OptInId": 501, "Selection": { "MarketingLists": [ "Newsletter DE" ] }, "Attribs": { } } ]
-              }
+              },
+              "Suppress": { "BatchSize": [ 100, 200 ] }
             }
             """);
 
         var result = await Support.Cli.RunAsync(workspace.Folder, "run", "--config", config);
 
         result.ExitCode.ShouldBe(2, result.ToString());
-        result.Stderr.ShouldContain("the configuration has 5 problem(s)");
+        result.Stderr.ShouldContain("the configuration has 7 problem(s)");
+        result.Stderr.ShouldContain("Suppress:BatchSize: a list where one whole number belongs");
+        // The file's list replaces the defaults' lists whole: it inherits no description from the demo list at its position.
+        result.Stderr.ShouldContain("Export:RecipientLists:0:Description is empty");
         result.Stderr.ShouldContain("Schedule:CatchUp: unknown configuration key");
         result.Stderr.ShouldContain("Export:BatchSize = 'abc': not a valid whole number");
         result.Stderr.ShouldContain("Export:RecipientLists:0:ListId = 'zz': not a valid whole number");
