@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -53,9 +54,35 @@ public sealed record SuppressionEvent(
     /// </summary>
     public string Key()
     {
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"{Kind.ToText()}|{RecipientId}|{Email.Trim().ToLowerInvariant()}|{ListId}|{OccurredAt.ToUnixTimeMilliseconds()}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        // Computed twice per event (staging, ledger): built in pooled buffers, so only the key itself is allocated.
+        var email = Email.AsSpan().Trim();
+        var chars = ArrayPool<char>.Shared.Rent(RecipientId.Length + (2 * email.Length) + 64);
+        byte[]? bytes = null;
+        try
+        {
+            var lower = chars.AsSpan(0, email.Length);
+            email.ToLowerInvariant(lower);
+            var text = chars.AsSpan(email.Length);
+            if (!text.TryWrite(CultureInfo.InvariantCulture,
+                    $"{Kind.ToText()}|{RecipientId}|{lower}|{ListId}|{OccurredAt.ToUnixTimeMilliseconds()}", out var length))
+            {
+                throw new InvalidOperationException("The event key buffer is too small.");
+            }
+
+            bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(length));
+            var count = Encoding.UTF8.GetBytes(text[..length], bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes.AsSpan(0, count), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            if (bytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
     }
 }
 

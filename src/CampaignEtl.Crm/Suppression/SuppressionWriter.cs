@@ -39,11 +39,17 @@ public sealed class SuppressionWriter : IAsyncDisposable
     private readonly SuppressionSettings _settings;
     private readonly SuppressionRules _rules;
 
+    // The two lookups run once or twice per event: prepared once per writer, not parsed again per event.
+    private readonly SqliteCommand _byId;
+    private readonly SqliteCommand _byEmail;
+
     private SuppressionWriter(SqliteConnection connection, SuppressionSettings settings)
     {
         _connection = connection;
         _settings = settings;
         _rules = new SuppressionRules(connection, settings.RunId, settings.SoftBounceThreshold, settings.Now, Changes);
+        _byId = Lookup(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v");
+        _byEmail = Lookup(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id");
     }
 
     /// <summary>Changes per kind of change (e.g. <c>email-bounced</c>), for the stage's details.</summary>
@@ -95,9 +101,11 @@ public sealed class SuppressionWriter : IAsyncDisposable
         var results = new ApplyResult[batch.Count];
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
         _rules.Enlist(tx);
+        _byId.Transaction = tx;
+        _byEmail.Transaction = tx;
         for (var i = 0; i < batch.Count; i++)
         {
-            results[i] = await ApplyAsync(tx, batch[i], cancellationToken);
+            results[i] = await ApplyAsync(batch[i], cancellationToken);
         }
 
         if (commit)
@@ -115,10 +123,12 @@ public sealed class SuppressionWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _rules.DisposeAsync();
+        await _byId.DisposeAsync();
+        await _byEmail.DisposeAsync();
         await _connection.DisposeAsync();
     }
 
-    private async Task<ApplyResult> ApplyAsync(SqliteTransaction tx, LocatedEvent located, CancellationToken ct)
+    private async Task<ApplyResult> ApplyAsync(LocatedEvent located, CancellationToken ct)
     {
         var e = located.Event;
         long optInId = 0;
@@ -127,7 +137,7 @@ public sealed class SuppressionWriter : IAsyncDisposable
             return new ApplyResult(ApplyOutcome.UnknownRecipientList, 0, null);
         }
 
-        var people = await MatchAsync(tx, e, ct);
+        var people = await MatchAsync(e, ct);
         if (people.Count == 0)
         {
             return new ApplyResult(ApplyOutcome.UnknownRecipient, 0, null);
@@ -148,25 +158,25 @@ public sealed class SuppressionWriter : IAsyncDisposable
     }
 
     /// <summary>The people an event belongs to, by the rule in the class comment; converted leads replaced by their contacts.</summary>
-    private async Task<List<string>> MatchAsync(SqliteTransaction tx, SuppressionEvent e, CancellationToken ct)
+    private async Task<List<string>> MatchAsync(SuppressionEvent e, CancellationToken ct)
     {
-        var found = new List<string>();
+        var found = new List<string>(1);
         if (!string.IsNullOrWhiteSpace(e.RecipientId))
         {
-            await ReadPeopleAsync(tx, "SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", e.RecipientId.Trim(), found, ct);
+            await ReadPeopleAsync(_byId, e.RecipientId.Trim(), found, ct);
         }
 
         if (found.Count == 0 && !string.IsNullOrWhiteSpace(e.Email))
         {
-            await ReadPeopleAsync(tx, "SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id", e.Email, found, ct);
+            await ReadPeopleAsync(_byEmail, e.Email, found, ct);
         }
 
-        return [.. found.Distinct(StringComparer.Ordinal)];
+        return found.Count < 2 ? found : [.. found.Distinct(StringComparer.Ordinal)];
     }
 
-    private async Task ReadPeopleAsync(SqliteTransaction tx, string sql, string value, List<string> found, CancellationToken ct)
+    private static async Task ReadPeopleAsync(SqliteCommand command, string value, List<string> found, CancellationToken ct)
     {
-        await using var command = Command(tx, sql, ("$v", value));
+        command.Parameters[0].Value = value;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
@@ -175,16 +185,11 @@ public sealed class SuppressionWriter : IAsyncDisposable
         }
     }
 
-    private SqliteCommand Command(SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
+    private static SqliteCommand Lookup(SqliteConnection connection, string sql)
     {
-        var command = _connection.CreateCommand();
-        command.Transaction = tx;
+        var command = connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
+        command.Parameters.Add(new SqliteParameter { ParameterName = "$v", Value = DBNull.Value });
         return command;
     }
 }

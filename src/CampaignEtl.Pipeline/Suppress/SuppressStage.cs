@@ -64,7 +64,8 @@ public sealed class SuppressStage(
         var archive = context.DryRun ? null : context.RequireArchive();
         await using var rejectsFile = archive?.CreateFile("rejects_suppress_" + suffix, "rejects", "internal", new FileCounterpart("crm"));
         await using var ambiguitiesFile = archive?.CreateFile("ambiguities_suppress_" + suffix, "ambiguities", "internal", new FileCounterpart("crm"));
-        var rejects = CsvWriter.Create(rejectsFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
+        var rejectsStream = rejectsFile?.Content ?? Stream.Null;
+        var rejects = CsvWriter.Create(rejectsStream, CsvFormats.Writer, leaveOpen: true);
         var ambiguities = CsvWriter.Create(ambiguitiesFile?.Content ?? Stream.Null, CsvFormats.Writer, leaveOpen: true);
         long ambiguous;
         StageFailedException? failure = null;
@@ -74,23 +75,28 @@ public sealed class SuppressStage(
         {
             rejects.WriteHeader(ExportColumns.Rejects);
             ambiguities.WriteHeader(SuppressColumns.Ambiguities);
-            var run = new RunState(context, counts, rejects, ambiguities);
+            var run = new RunState(context, counts, rejects, rejectsStream, ambiguities);
 
             await using (var staging = await EventStaging.CreateAsync(dataOptions.Value.TempFolder, cancellationToken))
             {
                 run.Staging = staging;
+                var applied = false;
                 if (_options.Source == SuppressOptions.SourceDrop)
                 {
                     await ReadDropAsync(run, cancellationToken);
+                }
+                else if (archive is not null)
+                {
+                    await ReadSoapAndApplyAsync(run, archive, suffix, cancellationToken);
+                    applied = true;
                 }
                 else
                 {
                     await using var client = platform.Create();
                     try
                     {
-                        await ReadSoapAsync(run, client, cancellationToken);
-                        run.SoftBounceThreshold = _options.SoftBounceThreshold
-                            ?? CheckedThreshold(await client.Responses.GetBounceCounterThresholdAsync("softbounce", cancellationToken));
+                        await ReadSoapAsync(run, client, afterBounces: null, cancellationToken);
+                        run.SoftBounceThreshold = await SoftBounceThresholdAsync(client, cancellationToken);
                     }
                     finally
                     {
@@ -99,7 +105,11 @@ public sealed class SuppressStage(
                     }
                 }
 
-                if (archive is null)
+                if (applied)
+                {
+                    // The SOAP source with an archive applied its events itself, the bounces while the unsubscribes were read.
+                }
+                else if (archive is null)
                 {
                     await ApplyAsync(run, FromStaging(staging, cancellationToken), cancellationToken);
                 }
@@ -110,6 +120,8 @@ public sealed class SuppressStage(
                     await ApplyAsync(run, ReadResultsAsync(archive.Layout, [bounces, unsubscriptions], cancellationToken), cancellationToken);
                 }
             }
+
+            run.MergeApplyCounts();
 
             if (!counts.IsBalanced || run.Events != run.Applied + run.ApplyRejected + run.AlreadyApplied + run.NotManaged)
             {
@@ -149,6 +161,108 @@ public sealed class SuppressStage(
         return counts;
     }
 
+    /// <summary>
+    /// The SOAP source with an archive. Bounces come only from getOutBounces and getResponses, so once those are read
+    /// the bounces result file is complete: it is written and applied (on the thread pool) while getUnsubscribes, the
+    /// longest read, is still paging. The unsubscriptions are applied after it, with the same writer, so the files, the
+    /// order of application and the outcomes are those of reading everything first. The rejects of the bounces'
+    /// application go to a scratch file meanwhile and are appended after the read's own rejects, in the same order as before.
+    /// </summary>
+    private async Task ReadSoapAndApplyAsync(RunState run, ArchiveAttempt archive, string suffix, CancellationToken ct)
+    {
+        using var overlap = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        ArchiveFileWriter? bounces = null;
+        ArchiveFileWriter? unsubscriptions = null;
+        Task? applying = null;
+        Directory.CreateDirectory(dataOptions.Value.TempFolder);
+        var deferred = new FileStream(
+            Path.Combine(dataOptions.Value.TempFolder, "suppress-rejects-" + Guid.NewGuid().ToString("N") + ".csv"),
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
+        var deferredRejects = CsvWriter.Create(deferred, CsvFormats.Writer, leaveOpen: true);
+        try
+        {
+            try
+            {
+                await using var client = platform.Create();
+                try
+                {
+                    await ReadSoapAsync(run, client, async () =>
+                    {
+                        run.SoftBounceThreshold = await SoftBounceThresholdAsync(client, overlap.Token);
+                        bounces = await WriteResultAsync(run, archive, "bounces_" + suffix, "bounces", unsubscribes: false, overlap.Token);
+                        run.Writer = await OpenWriterAsync(run, overlap.Token);
+                        var file = bounces;
+                        applying = Task.Run(
+                            async () =>
+                            {
+                                try
+                                {
+                                    await ApplyEventsAsync(run, ReadResultsAsync(archive.Layout, [file], overlap.Token), deferredRejects, overlap.Token);
+                                }
+                                catch
+                                {
+                                    // The read stops too; the application's failure is the one reported.
+                                    await overlap.CancelAsync();
+                                    throw;
+                                }
+                            },
+                            overlap.Token);
+                    }, overlap.Token);
+                }
+                finally
+                {
+                    run.Counts.PlatformCalls = client.Calls.Total;
+                    run.Context.Progress.SetPlatformCalls(run.Counts.PlatformCalls);
+                }
+            }
+            catch when (applying is not null)
+            {
+                await overlap.CancelAsync();
+                try
+                {
+                    await applying;
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped because the read failed: the read's failure is the one reported.
+                }
+
+                throw;
+            }
+
+            await applying!;
+            await deferredRejects.FlushAsync(ct);
+            await run.Rejects.FlushAsync(ct);
+            deferred.Position = 0;
+            await deferred.CopyToAsync(run.RejectsStream, ct);
+
+            unsubscriptions = await WriteResultAsync(run, archive, "unsubscriptions_" + suffix, "unsubscriptions", unsubscribes: true, ct);
+            await ApplyEventsAsync(run, ReadResultsAsync(archive.Layout, [unsubscriptions], ct), run.Rejects, ct);
+        }
+        finally
+        {
+            await deferredRejects.DisposeAsync();
+            await deferred.DisposeAsync();
+            if (bounces is not null)
+            {
+                await bounces.DisposeAsync();
+            }
+
+            if (unsubscriptions is not null)
+            {
+                await unsubscriptions.DisposeAsync();
+            }
+
+            if (run.Writer is not null)
+            {
+                await run.Writer.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<int> SoftBounceThresholdAsync(IPlatformClient client, CancellationToken ct) =>
+        _options.SoftBounceThreshold ?? CheckedThreshold(await client.Responses.GetBounceCounterThresholdAsync("softbounce", ct));
+
     /// <summary>The platform's own soft-bounce limit, held to the rule a configured one must meet: a 0 would mark every soft bounce as bounced.</summary>
     private static int CheckedThreshold(int threshold) => threshold is >= 1 and <= 1000
         ? threshold
@@ -157,7 +271,8 @@ public sealed class SuppressStage(
 
     // ------------------------------------------------------------------ sources
 
-    private async Task ReadSoapAsync(RunState run, IPlatformClient client, CancellationToken ct)
+    /// <summary>The three closed-loop reads; <paramref name="afterBounces"/> runs once every bounce has been read (before getUnsubscribes).</summary>
+    private async Task ReadSoapAsync(RunState run, IPlatformClient client, Func<Task>? afterBounces, CancellationToken ct)
     {
         var until = await client.ClosedLoop.GetCurrentTimeAsync(ct);
         var last = await SuppressionWriter.ReadWatermarkAsync(crm, WatermarkName, ct);
@@ -170,6 +285,11 @@ public sealed class SuppressStage(
         var closedLoop = client.ClosedLoop;
         await ReadOperationAsync(run, SuppressRows.GetOutBounces, closedLoop.GetOutBouncesAsync(since, until, ct), SuppressRows.OutBounce, ct);
         await ReadOperationAsync(run, SuppressRows.GetResponses, closedLoop.GetResponsesAsync(since, until, ct), SuppressRows.Response, ct);
+        if (afterBounces is not null)
+        {
+            await afterBounces();
+        }
+
         await ReadOperationAsync(run, SuppressRows.GetUnsubscribes, closedLoop.GetUnsubscribesAsync(since, until, ct), SuppressRows.Unsubscribe, ct);
     }
 
@@ -460,6 +580,19 @@ public sealed class SuppressStage(
 
     private async Task ApplyAsync(RunState run, IAsyncEnumerable<LocatedEvent> events, CancellationToken ct)
     {
+        run.Writer = await OpenWriterAsync(run, ct);
+        try
+        {
+            await ApplyEventsAsync(run, events, run.Rejects, ct);
+        }
+        finally
+        {
+            await run.Writer.DisposeAsync();
+        }
+    }
+
+    private async Task<SuppressionWriter> OpenWriterAsync(RunState run, CancellationToken ct)
+    {
         var optIns = new Dictionary<long, long>();
         foreach (var list in exportOptions.Value.RecipientLists.Where(l => l.OptInId is not null))
         {
@@ -467,31 +600,38 @@ public sealed class SuppressStage(
         }
 
         var settings = new SuppressionSettings(run.Context.Run.RunId, run.SoftBounceThreshold ?? int.MaxValue, optIns, time.GetUtcNow());
+        return await SuppressionWriter.OpenAsync(crm, settings, ct);
+    }
+
+    /// <summary>Applies events in batches with <see cref="RunState.Writer"/>; its counts go to <see cref="RunState.ApplyCounts"/>.</summary>
+    private async Task ApplyEventsAsync(RunState run, IAsyncEnumerable<LocatedEvent> events, CsvWriter rejects, CancellationToken ct)
+    {
+        var writer = run.Writer!;
         var commit = !run.Context.DryRun;
-        await using var writer = await SuppressionWriter.OpenAsync(crm, settings, ct);
         var batch = new List<LocatedEvent>(_options.BatchSize);
         await foreach (var located in events.WithCancellation(ct))
         {
             batch.Add(located);
             if (batch.Count == _options.BatchSize)
             {
-                await ApplyBatchAsync(run, writer, batch, commit, ct);
+                await ApplyBatchAsync(run, writer, batch, commit, rejects, ct);
                 batch.Clear();
             }
         }
 
-        await ApplyBatchAsync(run, writer, batch, commit, ct);
-        foreach (var (change, value) in writer.Changes)
-        {
-            run.Counts.Add("changed:" + change, value);
-        }
+        await ApplyBatchAsync(run, writer, batch, commit, rejects, ct);
     }
 
     private static async Task ApplyBatchAsync(
-        RunState run, SuppressionWriter writer, List<LocatedEvent> batch, bool commit, CancellationToken ct)
+        RunState run, SuppressionWriter writer, List<LocatedEvent> batch, bool commit, CsvWriter rejects, CancellationToken ct)
     {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
         var results = await writer.ApplyBatchAsync(batch, commit, ct);
-        var counts = run.Counts;
+        var counts = run.ApplyCounts;
         for (var i = 0; i < batch.Count; i++)
         {
             var (e, file, line) = batch[i];
@@ -501,7 +641,7 @@ public sealed class SuppressStage(
                 case ApplyOutcome.Applied:
                     run.Applied++;
                     counts.RowsOut++;
-                    counts.Add("applied:" + e.Kind.ToText() + (e.Kind == SuppressionKind.Unsubscribe ? e.ListId is null ? ":client-wide" : ":list" : string.Empty), 1);
+                    counts.Add(AppliedDetail(e), 1);
                     if (result.AmbiguousPersonIds is { } people)
                     {
                         run.Ambiguous++;
@@ -520,7 +660,7 @@ public sealed class SuppressStage(
                     run.ApplyRejected++;
                     counts.RowsRejected++;
                     counts.Add("rejected:unknown-recipient", 1);
-                    await WriteRejectAsync(run, file, line, e.RecipientId, e.RecipientId.Length > 0 ? "recipient-id" : "email", "unknown-recipient",
+                    await WriteRejectAsync(rejects, file, line, e.RecipientId, e.RecipientId.Length > 0 ? "recipient-id" : "email", "unknown-recipient",
                         "no CRM person with this recipient id or address", ct);
                     break;
                 case ApplyOutcome.UnknownRecipientList:
@@ -536,17 +676,38 @@ public sealed class SuppressStage(
         }
     }
 
-    private static async Task WriteRejectAsync(RunState run, string source, long row, string recipientId, string column, string reason, string detail, CancellationToken ct) =>
-        await run.Rejects.WriteRecordAsync([source, row.ToString(CultureInfo.InvariantCulture), "recipient", SuppressRows.RecipientForReject(recipientId), column, reason, detail], ct);
+    private static Task WriteRejectAsync(RunState run, string source, long row, string recipientId, string column, string reason, string detail, CancellationToken ct) =>
+        WriteRejectAsync(run.Rejects, source, row, recipientId, column, reason, detail, ct);
+
+    private static async Task WriteRejectAsync(CsvWriter rejects, string source, long row, string recipientId, string column, string reason, string detail, CancellationToken ct) =>
+        await rejects.WriteRecordAsync([source, row.ToString(CultureInfo.InvariantCulture), "recipient", SuppressRows.RecipientForReject(recipientId), column, reason, detail], ct);
+
+    /// <summary>The detail counter of an applied event (constant strings: this runs once per event).</summary>
+    private static string AppliedDetail(SuppressionEvent e) => e.Kind switch
+    {
+        SuppressionKind.Hard => "applied:hard",
+        SuppressionKind.Soft => "applied:soft",
+        SuppressionKind.Outbounce => "applied:outbounce",
+        _ => e.ListId is null ? "applied:unsubscribe:client-wide" : "applied:unsubscribe:list",
+    };
 
     /// <summary>What one attempt carries between its steps.</summary>
-    private sealed class RunState(StageContext context, StageCounts counts, CsvWriter rejects, CsvWriter ambiguities)
+    private sealed class RunState(StageContext context, StageCounts counts, CsvWriter rejects, Stream rejectsStream, CsvWriter ambiguities)
     {
         public StageContext Context { get; } = context;
 
         public StageCounts Counts { get; } = counts;
 
+        /// <summary>What applying the events counted; kept apart while the bounces are applied beside the read, merged at the end.</summary>
+        public StageCounts ApplyCounts { get; } = new();
+
         public CsvWriter Rejects { get; } = rejects;
+
+        /// <summary>The stream under <see cref="Rejects"/> (rejects written elsewhere meanwhile are appended to it).</summary>
+        public Stream RejectsStream { get; } = rejectsStream;
+
+        /// <summary>The CRM writer of this attempt, once the events are being applied.</summary>
+        public SuppressionWriter? Writer { get; set; }
 
         public CsvWriter Ambiguities { get; } = ambiguities;
 
@@ -568,6 +729,27 @@ public sealed class SuppressStage(
         public long ApplyRejected { get; set; }
 
         public long Ambiguous { get; set; }
+
+        public void MergeApplyCounts()
+        {
+            Counts.RowsOut += ApplyCounts.RowsOut;
+            Counts.RowsRejected += ApplyCounts.RowsRejected;
+            Counts.RowsExcluded += ApplyCounts.RowsExcluded;
+            foreach (var (key, value) in ApplyCounts.Details)
+            {
+                Counts.Add(key, value);
+            }
+
+            if (Writer is null)
+            {
+                return;
+            }
+
+            foreach (var (change, value) in Writer.Changes)
+            {
+                Counts.Add("changed:" + change, value);
+            }
+        }
     }
 
     private sealed class SourceTally(string source)

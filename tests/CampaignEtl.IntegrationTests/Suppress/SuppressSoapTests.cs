@@ -116,6 +116,54 @@ public sealed class SuppressSoapTests
     }
 
     [Fact]
+    public async Task Run_UnknownBouncedAddressAndUnknownUnsubscriber_RejectsInFileOrderWithTheirLines()
+    {
+        // The bounces are applied while getUnsubscribes is still read: their rejects must still come first, then the
+        // unsubscriptions', each naming its archived result file and line.
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await SuppressHarness.StartAsync(200, ct);
+        h.Options.BatchSize = 2;
+        var people = await h.PeopleAsync(0, 6);
+        foreach (var person in people.Take(3))
+        {
+            await h.Sandbox.State.SetBounceCountAsync(person.Email, BounceCategory.Hard, 3, ct);
+        }
+
+        await h.Sandbox.State.SetBounceCountAsync("nobody@unknown.example", BounceCategory.Hard, 3, ct);
+        foreach (var person in people.Skip(3))
+        {
+            await h.Sandbox.State.AddUnsubscribeAsync(person.Id, null, ct);
+        }
+
+        await h.Sandbox.State.AddUnsubscribeAsync("003NOSUCHPERSON1", null, ct);
+        h.Options.SoftBounceThreshold = 5;
+
+        var stage = await h.RunAsync();
+
+        stage.Status.ShouldBe(StageStatus.Succeeded, stage.Error);
+        stage.Counts.IsBalanced.ShouldBeTrue();
+        stage.Counts.RowsIn.ShouldBe(8);
+        stage.Counts.RowsOut.ShouldBe(6);
+        stage.Counts.RowsRejected.ShouldBe(2);
+        stage.Counts.Details["applied:outbounce"].ShouldBe(3);
+        stage.Counts.Details["applied:unsubscribe:client-wide"].ShouldBe(3);
+        stage.Counts.Details["changed:email-bounced"].ShouldBe(3);
+        stage.Counts.Details["changed:email-opted-out"].ShouldBe(3);
+        var rejects = h.Rejects();
+        rejects.Select(r => r[5]).ShouldBe(["unknown-recipient", "unknown-recipient"]);
+        rejects[0][0].ShouldEndWith($"bounces_{h.RunId}_attempt-1.csv");
+        rejects[1][0].ShouldEndWith($"unsubscriptions_{h.RunId}_attempt-1.csv");
+        var bounces = ExportFile.Read(ExportFile.Single(h.Workspace, $"bounces_{h.RunId}_*.csv")).Rows;
+        bounces[int.Parse(rejects[0][1]) - 2][1].ShouldBe("nobody@unknown.example");
+        var unsubscriptions = ExportFile.Read(ExportFile.Single(h.Workspace, $"unsubscriptions_{h.RunId}_*.csv")).Rows;
+        unsubscriptions[int.Parse(rejects[1][1]) - 2][0].ShouldBe("003NOSUCHPERSON1");
+        foreach (var person in people.Take(3))
+        {
+            (await h.ValueAsync($"SELECT email_bounced_reason FROM person WHERE id = '{person.Id}'")).ShouldBe("outbounce");
+        }
+    }
+
+    [Fact]
     public async Task Run_RejectRateExceeded_FailsArchivesTheRejectsAndKeepsTheWindowWhereItWas()
     {
         var ct = TestContext.Current.CancellationToken;

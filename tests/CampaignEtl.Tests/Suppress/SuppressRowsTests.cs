@@ -77,4 +77,16 @@ public sealed class SuppressRowsTests
         a.Key().ShouldBe(b.Key());
         (a with { Kind = SuppressionKind.Soft }).Key().ShouldNotBe(a.Key());
     }
+
+    // The ledger of an existing CRM holds these keys: the key must not change with its implementation
+    // (expected values: SHA-256 of "kind|recipient id|trimmed lower-case address|list|unix ms", computed outside .NET).
+    [Theory]
+    [InlineData(SuppressionKind.Unsubscribe, "003000000000020", "  Bob@Example.COM ", 1001L, 1764000000123L, "7af9ed62cd771a0d81f2d8848e5502aad7b5bd7f225a8ea6d5df6b4b16355dc4")]
+    [InlineData(SuppressionKind.Outbounce, "", "Bruno.M\u00DCLLER@example.de", null, 1764000000000L, "a3022746f62cf45abf60bb3b9654b028a42f1774d6debb5fdd7c8eadc74433bb")]
+    public void Key_KnownEvent_StableLedgerKey(SuppressionKind kind, string recipientId, string email, long? listId, long unixMs, string expected)
+    {
+        var e = new SuppressionEvent(kind, recipientId, email, listId, DateTimeOffset.FromUnixTimeMilliseconds(unixMs), "reason", "9001", "soap");
+
+        e.Key().ShouldBe(expected);
+    }
 }
