@@ -251,6 +251,11 @@ CREATE TABLE IF NOT EXISTS campaign_member (
     lineage_run_id        TEXT,
     lineage_file          TEXT,
     lineage_line          INTEGER,
+    -- The updated_at ingest last wrote. A member whose updated_at is still this value was not changed
+    -- in the CRM since, so an earlier but stronger event read later (files out of time order) still
+    -- upgrades it; any other, newer updated_at is a CRM change, and it is kept. (Earlier builds kept it
+    -- in a table of its own, campaign_member_sync; opening such a CRM for writing moves it here.)
+    ingest_updated_at     TEXT,
     UNIQUE (campaign_id, person_id),
     FOREIGN KEY (campaign_id, status) REFERENCES campaign_member_status (campaign_id, label)
 );
@@ -341,15 +346,21 @@ CREATE TABLE IF NOT EXISTS response_file (
     run_id        TEXT NOT NULL
 );
 
--- Response events already applied, one row per event (key: the first 16 bytes of the SHA-256 of
--- type, mailing, recipient id, address, time and link, so no address is stored). The platform's
--- exports can overlap, so an event met again in another file changes nothing; met again in the
--- same file it is a duplicate row and is rejected. Kept small (about 30 bytes a row): its keys are
--- random, so each batch touches pages all over it, and it must stay within the page cache.
-CREATE TABLE IF NOT EXISTS response_event (
-    event_key  BLOB PRIMARY KEY,
-    file_id    INTEGER NOT NULL REFERENCES response_file (id),
-    line       INTEGER NOT NULL
+-- Response events already applied, one row per event. The platform's exports can overlap, so an event met
+-- again in another file changes nothing; met again in the same file it is a duplicate row and is rejected.
+-- Keyed by mailing and recipient id first: an export lists a mailing's events recipient by recipient, so a
+-- batch's lookups and inserts stay on a few neighbouring pages (a key of the hash alone spread each batch over
+-- the whole ledger, which then cost more than everything else ingest writes). event_hash is the first 16 bytes
+-- of the SHA-256 of type, mailing, recipient id, address, time and link, so no address is stored.
+-- (Earlier builds kept the ledger in response_event, keyed by event_hash alone; where that table has rows,
+-- ingest still looks events up in it, so nothing applied before the upgrade is applied again.)
+CREATE TABLE IF NOT EXISTS response_event_ledger (
+    mailing_id    INTEGER NOT NULL,
+    recipient_id  TEXT NOT NULL,
+    event_hash    BLOB NOT NULL,
+    file_id       INTEGER NOT NULL REFERENCES response_file (id),
+    line          INTEGER NOT NULL,
+    PRIMARY KEY (mailing_id, recipient_id, event_hash)
 ) WITHOUT ROWID;
 
 -- Custom fields of a task (Salesforce custom Task fields such as Email_Status__c or Clicked_URL__c)
@@ -360,14 +371,6 @@ CREATE TABLE IF NOT EXISTS task_custom_field (
     value    TEXT,
     PRIMARY KEY (task_id, field)
 ) WITHOUT ROWID;
-
--- The updated_at ingest last wrote on a campaign member. A member whose updated_at is still this value
--- was not changed in the CRM since, so an earlier but stronger event read later (files out of time
--- order) still upgrades it; any other, newer updated_at is a CRM change, and it is kept.
-CREATE TABLE IF NOT EXISTS campaign_member_sync (
-    member_id          INTEGER PRIMARY KEY REFERENCES campaign_member (id),
-    status_updated_at  TEXT NOT NULL
-);
 
 -- The member a response event changes is found by campaign and person (the UNIQUE constraint on
 -- campaign_member already indexes it); notes and tasks by external_key (UNIQUE). Campaigns by

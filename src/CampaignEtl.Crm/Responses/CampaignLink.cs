@@ -35,6 +35,9 @@ internal sealed class CampaignLink(string id, string name, SyncMode mode)
 
     public Dictionary<string, string> Subjects { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Members by person as the writer last read or changed them (bounded by the writer), absent ones included.</summary>
+    public Dictionary<string, MemberEntry> Members { get; } = new(StringComparer.Ordinal);
+
     public string NoteTitle => field ??= "Email campaign: " + Name;
 
     public long Sent { get; set; }
@@ -76,4 +79,40 @@ internal sealed class CampaignLink(string id, string name, SyncMode mode)
         };
         return Enum.IsDefined(mode);
     }
+}
+
+/// <summary>
+/// A campaign member as ingest knows it: as read from the CRM, or absent (not created yet), and what the current batch
+/// changed, written once at the batch's end. <see cref="IngestUpdatedAt"/> is the updated_at ingest last wrote (null:
+/// never), which tells ingest's own writes from a CRM user's.
+/// </summary>
+internal sealed class MemberEntry
+{
+    /// <summary>0 while absent from the CRM (and not yet created by the batch).</summary>
+    public long Id { get; set; }
+
+    public bool Exists => Id != 0;
+
+    public string Status { get; set; } = string.Empty;
+
+    public string UpdatedAt { get; set; } = string.Empty;
+
+    public string? IngestUpdatedAt { get; set; }
+
+    /// <summary>Changed in the current batch: written at its end.</summary>
+    public bool Changed { get; set; }
+
+    /// <summary>Created by the current batch: inserted rather than updated.</summary>
+    public bool IsNew { get; set; }
+
+    public string CampaignId { get; set; } = string.Empty;
+
+    public string PersonId { get; set; } = string.Empty;
+
+    /// <summary>The first responded date the batch gives (the CRM's own one, if any, is kept).</summary>
+    public string? Responded { get; set; }
+
+    public string File { get; set; } = string.Empty;
+
+    public long Line { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Crm.Suppression;
@@ -13,8 +12,8 @@ namespace CampaignEtl.Crm.Responses;
 /// per batch that also moves the file's ledger entry (<c>ingested_file</c>), so a crash never ingests anything twice.
 /// The rules, per event, in this order:
 /// <list type="number">
-/// <item><b>Event ledger</b> (<c>response_event</c>, key: the first 16 bytes of the SHA-256 of type, mailing,
-/// recipient id, trimmed lower-case address, time in milliseconds and link URL). The same event already applied
+/// <item><b>Event ledger</b> (<c>response_event_ledger</c>, key: mailing, recipient id and the first 16 bytes of the
+/// SHA-256 of type, mailing, recipient id, trimmed lower-case address, time in milliseconds and link URL). The same event already applied
 /// from the same file is a duplicate row: rejected (<c>duplicate-row</c>); from another file (platform exports
 /// overlap): ignored (<c>already-applied</c>). Only applied events enter the ledger; a rejected or ignored event
 /// changes nothing.</item>
@@ -36,7 +35,7 @@ namespace CampaignEtl.Crm.Responses;
 /// list decides; a label not in it is the weakest; equal keeps), and a member changed after the event's time
 /// keeps its status (the newer <c>updated_at</c> wins: a CRM user changed it). A changed member gets
 /// <c>updated_at</c> = the event's time, or keeps a later one (so a later event of the same night still wins and a
-/// manual edit after it is kept), and <c>campaign_member_sync</c> remembers that value: a member whose <c>updated_at</c>
+/// manual edit after it is kept), and <c>campaign_member.ingest_updated_at</c> remembers that value: a member whose <c>updated_at</c>
 /// is still what ingest wrote was not changed in the CRM, so an earlier but stronger event read later still upgrades it and, for a responded label, its first responded date.
 /// <c>activity</c> and <c>campaign+activity</c> add one task per event (external key = the event key, so a retry
 /// never doubles it; no campaign on a lead's task); the subject carries the label unless the status is mapped to
@@ -60,11 +59,6 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// <summary>Entries of each per-writer cache (recipient ids, members) before it starts again: memory stays bounded.</summary>
     private const int CacheLimit = 100_000;
 
-    /// <summary>Event keys looked up in the ledger per statement (SQLite finds named parameters by a linear search: keep it small).</summary>
-    private const int KeysPerLookup = 32;
-
-    private static readonly string[] KeyParameters = [.. Enumerable.Range(0, KeysPerLookup).Select(i => "$k" + i.ToString(CultureInfo.InvariantCulture))];
-
     private readonly SqliteConnection _connection;
     private readonly ResponseSettings _settings;
     private readonly SuppressionRules _suppression;
@@ -73,44 +67,47 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly Dictionary<long, CampaignLink?> _campaigns = [];
     private readonly List<string> _people = [];
     private readonly Dictionary<string, string> _resolvedIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Campaign, string Person), MemberState> _members = [];
-    private readonly List<SqliteCommand> _commands = [];
-    private readonly SqliteCommand _findEvents;
+    private readonly HashSet<string> _unknownIds = new(StringComparer.Ordinal);
     private readonly Dictionary<UInt128, (string File, long Line)> _knownEvents = [];
-    private readonly BufferedInsert _recordEvents;
-    private readonly BufferedInsert _lineageRows;
-    private readonly Dictionary<UInt128, (string File, long Line)> _batchEvents = [];
+    private readonly Dictionary<UInt128, AppliedEvent> _batchEvents = [];
+    private readonly List<MemberEntry> _changedMembers = [];
+    private readonly Dictionary<string, long> _batchChanges = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _fileIds = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _filePaths = [];
+    private readonly List<NativeStatement> _statements = [];
+    private readonly List<SqliteCommand> _commands = [];
+    private int _memberEntries;
+    private long _nextMemberId;
+    private string _dateOf = string.Empty;
+    private DateOnly _date;
+
+    // Per-event statements, bound by position (see NativeStatement).
+    private readonly NativeStatement _findEvent;
+    private readonly NativeStatement _findEventRange;
+    private readonly NativeStatement _recordEvent;
+    private readonly NativeStatement? _findLegacyEvent;
+    private readonly NativeStatement _personById;
+    private readonly NativeStatement _memberByPerson;
+    private readonly NativeStatement _membersInRange;
+    private readonly NativeStatement _insertMember;
+    private readonly NativeStatement _updateMember;
+    private readonly NativeStatement _lineage;
+    private readonly NativeStatement _insertTask;
+    private readonly NativeStatement _taskField;
+
+    // Rare or once-per-batch statements.
     private readonly SqliteCommand _findFileId;
     private readonly SqliteCommand _insertFile;
     private readonly SqliteCommand _filePath;
-    private readonly SqliteCommand _peopleByIds;
-    private readonly SqliteCommand _membersByPeople;
-    private readonly HashSet<string> _unknownIds = new(StringComparer.Ordinal);
-    private readonly HashSet<(string Campaign, string Person)> _absentMembers = [];
-    private readonly Dictionary<long, string> _pendingSync = [];
-    private readonly BufferedInsert _syncRows;
-    private readonly List<string> _lookup = [];
-    private readonly SqliteCommand _personById;
     private readonly SqliteCommand _personByEmail;
     private readonly SqliteCommand _campaign;
     private readonly SqliteCommand _statuses;
     private readonly SqliteCommand _insertStatus;
-    private readonly SqliteCommand _member;
     private readonly SqliteCommand _maxMemberId;
-    private readonly BufferedInsert _memberRows;
-    private readonly BufferedInsert _newMemberRows;
-    private readonly Dictionary<(string Campaign, string Person), PendingMember> _pendingMembers = [];
-    private long _nextMemberId;
-    private readonly SqliteCommand _insertTask;
-    private readonly SqliteCommand _taskField;
     private readonly SqliteCommand _appendNote;
     private readonly SqliteCommand _insertNote;
     private readonly SqliteCommand _totals;
-    private readonly SqliteCommand _ledger;
-    private char[] _keyChars = new char[256];
-    private byte[] _keyBytes = new byte[1024];
+    private readonly SqliteCommand _fileLedger;
 
     private ResponseWriter(SqliteConnection connection, ResponseSettings settings)
     {
@@ -124,55 +121,52 @@ public sealed class ResponseWriter : IAsyncDisposable
             _rank[settings.StatusPrecedence[i]] = i;
         }
 
-        _findEvents = Command(
-            "SELECT event_key, file_id, line FROM response_event WHERE event_key IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
-        _recordEvents = new BufferedInsert(connection, "response_event", ["event_key", "file_id", "line"], []);
+        _findEvent = Native("SELECT file_id, line FROM response_event_ledger WHERE mailing_id = $m AND recipient_id = $r AND event_hash = $h");
+        _findEventRange = Native(
+            "SELECT event_hash, file_id, line FROM response_event_ledger WHERE mailing_id = $m AND recipient_id BETWEEN $first AND $last LIMIT $limit");
+        _recordEvent = Native("INSERT INTO response_event_ledger (mailing_id, recipient_id, event_hash, file_id, line) VALUES ($m, $r, $h, $file, $line)");
+        _findLegacyEvent = HasLegacyLedger(connection) ? Native("SELECT file_id, line FROM response_event WHERE event_key = $h") : null;
+        _personById = Native("SELECT is_converted, converted_contact_id FROM person WHERE id = $id");
+        _memberByPerson = Native("SELECT id, status, updated_at, ingest_updated_at FROM campaign_member WHERE campaign_id = $c AND person_id = $p");
+        _membersInRange = Native("""
+            SELECT person_id, id, status, updated_at, ingest_updated_at FROM campaign_member
+            WHERE campaign_id = $c AND person_id BETWEEN $first AND $last
+            LIMIT $limit
+            """);
+        // The member statements share their parameters' numbers: ?1 id, ?2 status, ?3 updated_at (also remembered as the
+        // one ingest wrote), ?4 first responded date, ?5 file, ?6 line (and the insert's ?7 campaign, ?8 person). New
+        // members by a plain INSERT: should another writer ever have taken one of the ids, the batch fails instead of
+        // overwriting its member.
+        _insertMember = Native("""
+            INSERT INTO campaign_member (id, status, updated_at, ingest_updated_at, first_responded_date, lineage_file, lineage_line, campaign_id, person_id, created_at, lineage_run_id)
+            VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, $now, $run)
+            """);
+        _updateMember = Native("""
+            UPDATE campaign_member SET status = ?2, updated_at = ?3, ingest_updated_at = ?3, first_responded_date = coalesce(first_responded_date, ?4),
+                lineage_file = ?5, lineage_line = ?6, lineage_run_id = $run
+            WHERE id = ?1
+            """);
+        _lineage = Native(
+            "INSERT INTO change_lineage (entity, entity_key, change, archive_file, line, changed_at, run_id) VALUES (?1, ?2, ?3, ?4, ?5, $now, $run)");
+        _insertTask = Native("""
+            INSERT INTO task (who_id, what_id, subject, description, activity_date, external_key, lineage_file, lineage_line, status, task_subtype, created_at, lineage_run_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'Completed', 'Email', $now, $run)
+            ON CONFLICT (external_key) DO NOTHING
+            RETURNING id
+            """);
+        _taskField = Native("INSERT INTO task_custom_field (task_id, field, value) VALUES (?1, ?2, ?3)");
         _findFileId = Command("SELECT id FROM response_file WHERE archive_file = $f", "$f");
         _insertFile = Command("INSERT INTO response_file (archive_file, run_id) VALUES ($f, $run) RETURNING id", "$f");
         _filePath = Command("SELECT archive_file FROM response_file WHERE id = $id", "$id");
-        _peopleByIds = Command(
-            "SELECT id, is_converted, converted_contact_id FROM person WHERE id IN (" + string.Join(", ", KeyParameters) + ")", KeyParameters);
-        _membersByPeople = Command(
-            "SELECT m.person_id, m.id, m.status, m.updated_at, s.status_updated_at FROM campaign_member m " +
-            "LEFT JOIN campaign_member_sync s ON s.member_id = m.id WHERE m.campaign_id = $c AND m.person_id IN (" +
-            string.Join(", ", KeyParameters) + ")",
-            [.. KeyParameters, "$c"]);
-        _syncRows = new BufferedInsert(
-            connection, "campaign_member_sync", ["member_id", "status_updated_at"], [],
-            " ON CONFLICT (member_id) DO UPDATE SET status_updated_at = excluded.status_updated_at");
-        _lineageRows = new BufferedInsert(
-            connection, "change_lineage", ["entity", "entity_key", "change", "archive_file", "line"], [("changed_at", _now), ("run_id", settings.RunId)]);
-        _personById = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v", "$v");
         _personByEmail = Command("SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id", "$v");
         _campaign = Command("SELECT id, name, sync_mode FROM campaign WHERE platform_mailing_id = $m", "$m");
         _statuses = Command("SELECT label, has_responded, sort_order FROM campaign_member_status WHERE campaign_id = $c", "$c");
         _insertStatus = Command(
             "INSERT INTO campaign_member_status (campaign_id, label, has_responded, is_default, sort_order) VALUES ($c, $label, $responded, 0, $sort)",
             "$c", "$label", "$responded", "$sort");
-        _member = Command("""
-            SELECT m.id, m.status, m.updated_at, s.status_updated_at FROM campaign_member m
-            LEFT JOIN campaign_member_sync s ON s.member_id = m.id
-            WHERE m.campaign_id = $c AND m.person_id = $p
-            """, "$c", "$p");
         // The batch runs in a BEGIN IMMEDIATE transaction (the write lock is held from its start), so the ids after the
         // largest are ours: the ones SQLite itself would give.
         _maxMemberId = Command("SELECT coalesce(max(id), 0) FROM campaign_member");
-        string[] memberColumns = ["id", "campaign_id", "person_id", "status", "first_responded_date", "updated_at", "lineage_file", "lineage_line"];
-        // New members by a plain INSERT: should another writer ever have taken one of the ids, the batch fails instead
-        // of overwriting its member.
-        _newMemberRows = new BufferedInsert(connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)]);
-        _memberRows = new BufferedInsert(
-            connection, "campaign_member", memberColumns, [("created_at", _now), ("lineage_run_id", settings.RunId)],
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at," +
-            " first_responded_date = coalesce(campaign_member.first_responded_date, excluded.first_responded_date)," +
-            " lineage_run_id = excluded.lineage_run_id, lineage_file = excluded.lineage_file, lineage_line = excluded.lineage_line");
-        _insertTask = Command("""
-            INSERT INTO task (who_id, what_id, subject, description, activity_date, status, task_subtype, external_key, created_at, lineage_run_id, lineage_file, lineage_line)
-            VALUES ($who, $what, $subject, $description, $date, 'Completed', 'Email', $key, $now, $run, $file, $line)
-            ON CONFLICT (external_key) DO NOTHING
-            RETURNING id
-            """, "$who", "$what", "$subject", "$description", "$date", "$key", "$file", "$line");
-        _taskField = Command("INSERT INTO task_custom_field (task_id, field, value) VALUES ($id, $field, $value)", "$id", "$field", "$value");
         _appendNote = Command("""
             UPDATE note SET body = CASE WHEN body IS NULL OR body = '' THEN $text ELSE body || char(10) || $text END,
                 lineage_run_id = $run, lineage_file = $file, lineage_line = $line
@@ -190,13 +184,20 @@ public sealed class ResponseWriter : IAsyncDisposable
             WHERE id = $c
             """, "$sent", "$opened", "$clicked", "$bounced", "$unsubscribed", "$c");
         // Another file under the same name is the stage's error to report (FindFileAsync): never overwrite its entry.
-        _ledger = Command("""
+        _fileLedger = Command("""
             INSERT INTO ingested_file (name, sha256, state, last_line, run_id, archive_file, created_at, updated_at)
             VALUES ($name, $sha, $state, $last, $run, $file, $now, $now)
             ON CONFLICT (name) DO UPDATE SET state = excluded.state, last_line = excluded.last_line, run_id = excluded.run_id,
                 archive_file = excluded.archive_file, updated_at = excluded.updated_at
             WHERE ingested_file.sha256 = excluded.sha256
             """, "$name", "$sha", "$state", "$last", "$file");
+    }
+
+    private enum MemberChange
+    {
+        Changed,
+        NotNewer,
+        CrmNewer,
     }
 
     /// <summary>Changes per kind (e.g. <c>member-created</c>, <c>member-status-upgraded</c>, <c>task-created</c>, <c>email-bounced</c>), for the stage's details.</summary>
@@ -235,25 +236,25 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// file's hash, the batch's last line, 'complete' with the file's last batch). <paramref name="commit"/> false
     /// rolls everything back (a dry run sees the outcomes, the CRM stays as it was); so does an exception.
     /// </summary>
+    public Task<IReadOnlyList<ResponseResult>> ApplyBatchAsync(
+        IReadOnlyList<LocatedResponse> batch, IngestProgress progress, bool commit, CancellationToken ct) =>
+        ApplyBatchAsync(ResponseBatch.Of(batch), progress, commit, ct);
+
+    /// <inheritdoc cref="ApplyBatchAsync(IReadOnlyList{LocatedResponse}, IngestProgress, bool, CancellationToken)"/>
     public async Task<IReadOnlyList<ResponseResult>> ApplyBatchAsync(
-        IReadOnlyList<LocatedResponse> batch, IngestProgress progress, bool commit, CancellationToken ct)
+        ResponseBatch responses, IngestProgress progress, bool commit, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(responses);
         ArgumentNullException.ThrowIfNull(progress);
+        var batch = responses.Events;
+        var keys = responses.Keys;
         var results = new ResponseResult[batch.Count];
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
         Enlist(tx);
         var committed = false;
         try
         {
-            var keys = new byte[batch.Count][];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                keys[i] = EventKey(batch[i].Event);
-            }
-
             FindKnown(keys);
-            FindPeople(batch);
             FindMembers(batch);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -264,8 +265,6 @@ public sealed class ResponseWriter : IAsyncDisposable
             WriteTotals(progress);
             RecordEvents();
             WriteMembers();
-            WriteSynced();
-            _lineageRows.Flush();
             WriteLedger(progress);
             if (commit)
             {
@@ -280,23 +279,22 @@ public sealed class ResponseWriter : IAsyncDisposable
         finally
         {
             Enlist(null);
+            foreach (var (change, count) in _batchChanges)
+            {
+                Changes[change] = Changes.GetValueOrDefault(change) + count;
+            }
+
+            _batchChanges.Clear();
             _batchEvents.Clear();
             _knownEvents.Clear();
-            _recordEvents.Clear();
-            _lineageRows.Clear();
-            _syncRows.Clear();
-            _pendingSync.Clear();
-            _memberRows.Clear();
-            _newMemberRows.Clear();
-            _pendingMembers.Clear();
+            _changedMembers.Clear();
             _nextMemberId = 0;
             _unknownIds.Clear();
-            _absentMembers.Clear();
             if (!committed)
             {
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
                 _campaigns.Clear();
-                _members.Clear();
+                _memberEntries = 0;
                 _fileIds.Clear();
                 _filePaths.Clear();
             }
@@ -308,11 +306,11 @@ public sealed class ResponseWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _suppression.DisposeAsync();
-        await _recordEvents.DisposeAsync();
-        await _lineageRows.DisposeAsync();
-        await _syncRows.DisposeAsync();
-        await _memberRows.DisposeAsync();
-        await _newMemberRows.DisposeAsync();
+        foreach (var statement in _statements)
+        {
+            statement.Dispose();
+        }
+
         foreach (var command in _commands)
         {
             await command.DisposeAsync();
@@ -321,10 +319,11 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
-    private async Task<ResponseResult> ApplyAsync(LocatedResponse located, byte[] key, CancellationToken ct)
+    /// <summary>One event (rules in the class comment); only a bounce or unsubscribe waits for the suppression rules.</summary>
+    private async ValueTask<ResponseResult> ApplyAsync(LocatedResponse located, EventKey key, CancellationToken ct)
     {
         var e = located.Event;
-        if (FindApplied(key) is { } applied)
+        if (FindApplied(key.Hash) is { } applied)
         {
             return string.Equals(applied.File, located.File, StringComparison.Ordinal)
                 ? ResponseResult.Reject("duplicate-row", string.Create(CultureInfo.InvariantCulture, $"same event as line {applied.Line}"))
@@ -375,7 +374,7 @@ public sealed class ResponseWriter : IAsyncDisposable
                 if (status is not null)
                 {
                     // A status kept is not an event lost: it still counts in the campaign's totals below.
-                    switch (Member(campaign, person, label, status, e.OccurredAt, located))
+                    switch (ApplyToMember(campaign, person, label, status, e.OccurredAt, located))
                     {
                         case MemberChange.CrmNewer:
                             Count("member-status-kept:crm-newer");
@@ -388,7 +387,7 @@ public sealed class ResponseWriter : IAsyncDisposable
 
                 if (campaign.HasTasks)
                 {
-                    changed |= AddTask(campaign, person, people.Count > 1, label, e, key, located);
+                    changed |= AddTask(campaign, person, people.Count > 1, label, e, key.Hash, located);
                 }
                 else if (campaign.Mode == SyncMode.Notes)
                 {
@@ -409,173 +408,259 @@ public sealed class ResponseWriter : IAsyncDisposable
             return ResponseResult.Ignore(ignoredBecause);
         }
 
-        _batchEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (located.File, located.Line);
+        _batchEvents[key.Hash] = new AppliedEvent(key, located.File, located.Line);
         return ResponseResult.Applied;
     }
 
     /// <summary>
-    /// The batch's applied events into the ledger, in key order: the keys are hashes, so in arrival order each insert
-    /// would land on another page of the ledger's B-tree.
+    /// The batch's applied events into the ledger, in key order (mailing, recipient, hash): an export lists a mailing's
+    /// events recipient by recipient, so the rows land next to each other.
     /// </summary>
     private void RecordEvents()
     {
-        foreach (var (key, at) in _batchEvents.OrderBy(pair => pair.Key))
+        var applied = _batchEvents.Values.ToArray();
+        Array.Sort(applied, static (a, b) =>
+            a.Key.MailingId != b.Key.MailingId ? a.Key.MailingId.CompareTo(b.Key.MailingId)
+            : string.CompareOrdinal(a.Key.RecipientId, b.Key.RecipientId) is var byRecipient and not 0 ? byRecipient
+            : a.Key.Hash.CompareTo(b.Key.Hash));
+        Span<byte> hash = stackalloc byte[16];
+        foreach (var (key, file, line) in applied)
         {
-            var bytes = new byte[16];
-            BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
-            _recordEvents.Add(bytes, FileId(at.File), at.Line);
+            BinaryPrimitives.WriteUInt128BigEndian(hash, key.Hash);
+            _recordEvent.Bind(1, key.MailingId).Bind(2, key.RecipientId).Bind(3, hash).Bind(4, FileId(file)).Bind(5, line).Execute();
         }
-
-        _recordEvents.Flush();
     }
 
     /// <summary>
-    /// The people named by the batch's recipient ids, read a few dozen per statement into the id cache (most events are
-    /// a recipient's first of the run); ids the CRM does not have are remembered for the batch, so their events go
-    /// straight to the address.
+    /// The batch's events the ledger already has. The ledger is keyed by mailing and recipient id first, and an export
+    /// lists a mailing's events recipient by recipient, so a batch's events of one mailing usually span a short range of
+    /// recipient ids: the ledger's rows in that range are read in one statement. When the range holds many more rows
+    /// than the batch has events (an export in another order), each event is looked up on its own instead. A CRM whose
+    /// ledger an earlier build kept by hash alone (<c>response_event</c>) is asked too, so events applied before the
+    /// upgrade are still known.
     /// </summary>
-    private void FindPeople(IReadOnlyList<LocatedResponse> batch)
+    private void FindKnown(IReadOnlyList<EventKey> keys)
     {
-        _lookup.Clear();
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var located in batch)
+        var single = new List<EventKey>();
+        foreach (var range in RecipientRanges(keys, single))
         {
-            var e = located.Event;
-            if (!string.IsNullOrWhiteSpace(e.RecipientId))
+            if (!ReadRange(range))
             {
-                var recipientId = e.RecipientId.Trim();
-                if (!_resolvedIds.ContainsKey(recipientId) && wanted.Add(recipientId))
+                single.AddRange(keys.Where(k => k.MailingId == range.Id && InRange(k.RecipientId, range)));
+            }
+        }
+
+        Span<byte> hash = stackalloc byte[16];
+        foreach (var key in single)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(hash, key.Hash);
+            if (Find(_findEvent.Bind(1, key.MailingId).Bind(2, key.RecipientId).Bind(3, hash)) is { } at)
+            {
+                _knownEvents[key.Hash] = at;
+            }
+        }
+
+        if (_findLegacyEvent is not null)
+        {
+            foreach (var key in keys.Where(k => !_knownEvents.ContainsKey(k.Hash)))
+            {
+                BinaryPrimitives.WriteUInt128BigEndian(hash, key.Hash);
+                if (Find(_findLegacyEvent.Bind(1, hash)) is { } at)
                 {
-                    _lookup.Add(recipientId);
+                    _knownEvents[key.Hash] = at;
                 }
             }
         }
 
-        if (_lookup.Count == 0)
+        (string File, long Line)? Find(NativeStatement statement)
         {
-            return;
-        }
-
-        if (_resolvedIds.Count + _lookup.Count > CacheLimit)
-        {
-            _resolvedIds.Clear();
-        }
-
-        for (var first = 0; first < _lookup.Count; first += KeysPerLookup)
-        {
-            for (var i = 0; i < KeysPerLookup; i++)
+            try
             {
-                // The last chunk repeats its last id in the unused places: IN ignores duplicates.
-                _peopleByIds.Parameters[i].Value = _lookup[Math.Min(first + i, _lookup.Count - 1)];
+                return statement.Read() ? (FilePath(statement.GetInt64(0)), statement.GetInt64(1)) : null;
             }
-
-            using var reader = _peopleByIds.ExecuteReader();
-            while (reader.Read())
+            finally
             {
-                var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
-                var id = reader.GetString(0);
-                _resolvedIds[id] = converted ? reader.GetString(2) : id;
-                wanted.Remove(id);
+                statement.Reset();
             }
         }
 
-        _unknownIds.UnionWith(wanted);
+        bool ReadRange(KeyRange range)
+        {
+            var statement = _findEventRange.Bind(1, range.Id).Bind(2, range.First).Bind(3, range.Last).Bind(4, range.Limit);
+            var rows = 0L;
+            try
+            {
+                while (statement.Read())
+                {
+                    if (++rows == range.Limit)
+                    {
+                        return false;
+                    }
+
+                    _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(statement.GetBlob(0))] = (FilePath(statement.GetInt64(1)), statement.GetInt64(2));
+                }
+
+                return true;
+            }
+            finally
+            {
+                statement.Reset();
+            }
+        }
     }
 
     /// <summary>
-    /// The members the batch's events may change (campaign modes with members, one person by id), read a few dozen per
-    /// statement into the member cache; the ones that do not exist yet are remembered for the batch, so creating them
-    /// needs no read first.
+    /// Per mailing, the smallest and largest recipient id of the batch's events, for reading the ledger's rows between
+    /// them at once. An empty id (an event matched by address) or one that is not ASCII (SQLite orders text by its UTF-8
+    /// bytes, this code by UTF-16 units) goes to <paramref name="single"/> instead.
+    /// </summary>
+    private static List<KeyRange> RecipientRanges(IReadOnlyList<EventKey> keys, List<EventKey> single)
+    {
+        var ranges = new Dictionary<long, KeyRange>();
+        foreach (var key in keys)
+        {
+            if (!Rangeable(key.RecipientId))
+            {
+                single.Add(key);
+                continue;
+            }
+
+            ranges[key.MailingId] = ranges.TryGetValue(key.MailingId, out var range) ? range.With(key.RecipientId) : new KeyRange(key.MailingId, key.RecipientId, key.RecipientId, 1);
+        }
+
+        return [.. ranges.Values];
+    }
+
+    /// <summary>
+    /// The ids from <see cref="First"/> to <see cref="Last"/> (ordinal) that <see cref="Count"/> keys of one mailing fall
+    /// into; a range read stops at <see cref="Limit"/> rows and gives way to single lookups.
+    /// </summary>
+    private readonly record struct KeyRange(long Id, string First, string Last, int Count)
+    {
+        public long Limit => (4L * Count) + 64;
+
+        public KeyRange With(string id) => new(
+            Id,
+            string.CompareOrdinal(id, First) < 0 ? id : First,
+            string.CompareOrdinal(id, Last) > 0 ? id : Last,
+            Count + 1);
+    }
+
+    private static bool Rangeable(string id) => id.Length > 0 && Ascii.IsValid(id);
+
+    private static bool InRange(string id, KeyRange range) =>
+        Rangeable(id) && string.CompareOrdinal(id, range.First) >= 0 && string.CompareOrdinal(id, range.Last) <= 0;
+
+    /// <summary>
+    /// The members the batch's events may change (campaign modes with members, one person by id), per campaign in one
+    /// read of the members between the smallest and the largest person id (an export lists recipient by recipient);
+    /// the ones that do not exist yet are remembered as absent, so creating them needs no read first. A range holding
+    /// many more members than the batch names is left to single reads when needed. The member cache starts again
+    /// between batches when it is full, never within one (a member changed earlier in the batch must be found again).
     /// </summary>
     private void FindMembers(IReadOnlyList<LocatedResponse> batch)
     {
-        var wanted = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var pairs = 0;
+        if (_memberEntries + batch.Count > CacheLimit)
+        {
+            foreach (var campaign in _campaigns.Values)
+            {
+                campaign?.Members.Clear();
+            }
+
+            _memberEntries = 0;
+        }
+
+        var wanted = new Dictionary<CampaignLink, HashSet<string>>();
         foreach (var located in batch)
         {
             var e = located.Event;
             if (string.IsNullOrWhiteSpace(e.RecipientId)
-                || !_resolvedIds.TryGetValue(e.RecipientId.Trim(), out var person)
+                || ResolveId(e.RecipientId.Trim()) is not { } person
+                || !Rangeable(person)
                 || FindCampaign(e.MailingId) is not { HasMembers: true } campaign
-                || _members.ContainsKey((campaign.Id, person))
-                || !_absentMembers.Add((campaign.Id, person)))
+                || campaign.Members.ContainsKey(person))
             {
                 continue;
             }
 
-            if (!wanted.TryGetValue(campaign.Id, out var people))
+            if (!wanted.TryGetValue(campaign, out var people))
             {
-                people = [];
-                wanted[campaign.Id] = people;
+                people = new HashSet<string>(StringComparer.Ordinal);
+                wanted[campaign] = people;
             }
 
             people.Add(person);
-            pairs++;
         }
 
-        if (_members.Count + pairs > CacheLimit)
+        foreach (var (campaign, people) in wanted)
         {
-            _members.Clear();
-        }
-
-        foreach (var (campaignId, people) in wanted)
-        {
-            _membersByPeople.Parameters["$c"].Value = campaignId;
-            for (var first = 0; first < people.Count; first += KeysPerLookup)
+            var limit = (4L * people.Count) + 64;
+            var rows = 0L;
+            var statement = _membersInRange.Bind(1, campaign.Id).Bind(2, people.Min(StringComparer.Ordinal)).Bind(3, people.Max(StringComparer.Ordinal)).Bind(4, limit);
+            try
             {
-                for (var i = 0; i < KeysPerLookup; i++)
+                while (rows < limit && statement.Read())
                 {
-                    _membersByPeople.Parameters[i].Value = people[Math.Min(first + i, people.Count - 1)];
+                    rows++;
+                    var person = statement.GetString(0);
+                    if (people.Contains(person))
+                    {
+                        Remember(campaign, person, ReadMemberRow(statement, 1));
+                    }
                 }
+            }
+            finally
+            {
+                statement.Reset();
+            }
 
-                using var reader = _membersByPeople.ExecuteReader();
-                while (reader.Read())
+            // All the range's members were read: the others do not exist yet.
+            if (rows < limit)
+            {
+                foreach (var person in people.Where(p => !campaign.Members.ContainsKey(p)))
                 {
-                    var key = (campaignId, reader.GetString(0));
-                    _absentMembers.Remove(key);
-                    _members[key] = ReadMember(reader, 1);
+                    Remember(campaign, person, new MemberEntry());
                 }
             }
         }
     }
 
-    /// <summary>A member row (id, status, updated_at, the updated_at ingest wrote, from column <paramref name="first"/> on); a sync row not yet written wins.</summary>
-    private MemberState ReadMember(SqliteDataReader reader, int first)
+    /// <summary>The member of a campaign and person as stored; an absent one (to be created) when there is none.</summary>
+    private MemberEntry ReadMember(string campaignId, string person)
     {
-        var id = reader.GetInt64(first);
-        var synced = _pendingSync.TryGetValue(id, out var pending) ? pending
-            : reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3);
-        return new MemberState(id, reader.GetString(first + 1), reader.GetString(first + 2), synced);
+        _memberByPerson.Bind(1, campaignId).Bind(2, person);
+        try
+        {
+            return _memberByPerson.Read() ? ReadMemberRow(_memberByPerson, 0) : new MemberEntry();
+        }
+        finally
+        {
+            _memberByPerson.Reset();
+        }
+    }
+
+    /// <summary>A member row (id, status, updated_at, the updated_at ingest wrote, from column <paramref name="first"/> on).</summary>
+    private static MemberEntry ReadMemberRow(NativeStatement statement, int first) => new()
+    {
+        Id = statement.GetInt64(first),
+        Status = statement.GetString(first + 1),
+        UpdatedAt = statement.GetString(first + 2),
+        IngestUpdatedAt = statement.IsNull(first + 3) ? null : statement.GetString(first + 3),
+    };
+
+    private void Remember(CampaignLink campaign, string person, MemberEntry member)
+    {
+        if (campaign.Members.TryAdd(person, member))
+        {
+            _memberEntries++;
+        }
     }
 
     /// <summary>Where the event was applied before: earlier in this batch (not yet written) or in the ledger.</summary>
-    private (string File, long Line)? FindApplied(byte[] key)
-    {
-        var id = BinaryPrimitives.ReadUInt128BigEndian(key);
-        return _batchEvents.TryGetValue(id, out var inBatch) ? inBatch
-            : _knownEvents.TryGetValue(id, out var known) ? known
+    private (string File, long Line)? FindApplied(UInt128 hash) =>
+        _batchEvents.TryGetValue(hash, out var inBatch) ? (inBatch.File, inBatch.Line)
+            : _knownEvents.TryGetValue(hash, out var known) ? known
             : null;
-    }
-
-    /// <summary>The batch's events the ledger already has, read a few dozen keys per statement instead of one per event.</summary>
-    private void FindKnown(byte[][] keys)
-    {
-        for (var first = 0; first < keys.Length; first += KeysPerLookup)
-        {
-            for (var i = 0; i < KeysPerLookup; i++)
-            {
-                // The last chunk repeats its last key in the unused places: IN ignores duplicates.
-                _findEvents.Parameters[i].Value = keys[Math.Min(first + i, keys.Length - 1)];
-            }
-
-            using var reader = _findEvents.ExecuteReader();
-            while (reader.Read())
-            {
-                var key = (byte[])reader.GetValue(0);
-                _knownEvents[BinaryPrimitives.ReadUInt128BigEndian(key)] = (FilePath(reader.GetInt64(1)), reader.GetInt64(2));
-            }
-        }
-    }
 
     /// <summary>The ledger's number for an archived file, given on its first applied event (a few files per run: cached).</summary>
     private long FileId(string file)
@@ -650,152 +735,98 @@ public sealed class ResponseWriter : IAsyncDisposable
         return (true, string.Empty);
     }
 
-    /// <summary>A member as the writer last saw or wrote it.</summary>
-    /// <summary>A member as ingest knows it; <see cref="SyncedAt"/> is the updated_at ingest last wrote (null: never).</summary>
-    private sealed record MemberState(long Id, string Status, string UpdatedAt, string? SyncedAt);
-
     /// <summary>
-    /// A member created or changed in the batch, as it will be written at its end: one row per member however many of
-    /// the batch's events changed it, several members per statement (a statement per event was most of the time).
+    /// The member part of an event: the member as the writer knows it (its cache, or the CRM), changed in memory; the
+    /// batch writes each changed member once at its end, however many of its events changed it.
     /// </summary>
-    private sealed class PendingMember(
-        long id, string campaignId, string personId, string status, object responded, string updatedAt, string file, long line, bool isNew)
-    {
-        public long Id { get; } = id;
-
-        public bool IsNew { get; } = isNew;
-
-        public string CampaignId { get; } = campaignId;
-
-        public string PersonId { get; } = personId;
-
-        public string Status { get; set; } = status;
-
-        public object Responded { get; set; } = responded;
-
-        public string UpdatedAt { get; set; } = updatedAt;
-
-        public string File { get; set; } = file;
-
-        public long Line { get; set; } = line;
-    }
-
-    /// <summary>The batch's members in id order (new ones last: appended), a few per statement.</summary>
-    private void WriteMembers()
-    {
-        foreach (var member in _pendingMembers.Values.OrderBy(m => m.Id))
-        {
-            (member.IsNew ? _newMemberRows : _memberRows)
-                .AddRow(member.Id, member.CampaignId, member.PersonId, member.Status, member.Responded, member.UpdatedAt, member.File, member.Line);
-        }
-
-        _memberRows.Flush();
-        _newMemberRows.Flush();
-    }
-
-    /// <summary>Remembered until the end of the batch: a member changed by several events of the batch gets one row.</summary>
-    private void Synced(long memberId, string at) => _pendingSync[memberId] = at;
-
-    /// <summary>The batch's <c>campaign_member_sync</c> rows, in member order, several per statement.</summary>
-    private void WriteSynced()
-    {
-        foreach (var (id, at) in _pendingSync.OrderBy(pair => pair.Key))
-        {
-            _syncRows.Add(id, at);
-        }
-
-        _syncRows.Flush();
-    }
-
-    private enum MemberChange
-    {
-        Changed,
-        NotNewer,
-        CrmNewer,
-    }
-
-    private MemberChange Member(
+    private MemberChange ApplyToMember(
         CampaignLink campaign, string person, string label, MemberStatus status, DateTimeOffset occurredAt, LocatedResponse from)
     {
         var at = CrmTime.Format(occurredAt);
-        object responded = status.HasResponded ? CrmTime.FormatDate(DateOnly.FromDateTime(occurredAt.UtcDateTime)) : DBNull.Value;
-        var memberKey = (campaign.Id, person);
-        _pendingMembers.TryGetValue(memberKey, out var pending);
-        var member = pending is not null ? new MemberState(pending.Id, pending.Status, pending.UpdatedAt, pending.UpdatedAt) : null;
-        if (member is null && !_members.TryGetValue(memberKey, out member) && !_absentMembers.Contains(memberKey))
+        if (!campaign.Members.TryGetValue(person, out var member))
         {
-            Set(_member, "$c", campaign.Id);
-            Set(_member, "$p", person);
-            using var reader = _member.ExecuteReader();
-            member = reader.Read() ? ReadMember(reader, 0) : null;
+            member = ReadMember(campaign.Id, person);
+            Remember(campaign, person, member);
         }
 
-        if (member is not null)
+        string change;
+        if (member.Exists)
         {
             if (Rank(label) >= Rank(member.Status))
             {
-                Remember(memberKey, member);
                 return MemberChange.NotNewer;
             }
 
             // Newer than the event and not what ingest itself last wrote: a CRM user changed it after the event.
-            if (string.CompareOrdinal(member.UpdatedAt, at) > 0 && member.UpdatedAt != member.SyncedAt)
+            if (string.CompareOrdinal(member.UpdatedAt, at) > 0 && member.UpdatedAt != member.IngestUpdatedAt)
             {
-                Remember(memberKey, member);
                 return MemberChange.CrmNewer;
             }
-        }
 
-        if (member is null)
+            // An earlier event read later (files out of time order) must not move updated_at back.
+            at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
+            change = "member-status-upgraded";
+        }
+        else
         {
             if (_nextMemberId == 0)
             {
                 _nextMemberId = (long)_maxMemberId.ExecuteScalar()! + 1;
             }
 
-            var id = _nextMemberId++;
-            _pendingMembers[memberKey] = new PendingMember(id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: true);
-            _absentMembers.Remove(memberKey);
-            Synced(id, at);
-            Remember(memberKey, new MemberState(id, label, at, at));
-            Lineage("campaign_member", id.ToString(CultureInfo.InvariantCulture), "member-created", from.File, from.Line);
-            return MemberChange.Changed;
+            member.Id = _nextMemberId++;
+            member.IsNew = true;
+            change = "member-created";
         }
 
-        // An earlier event read later (files out of time order) must not move updated_at back.
-        at = string.CompareOrdinal(member.UpdatedAt, at) > 0 ? member.UpdatedAt : at;
-        if (pending is null)
+        var responded = status.HasResponded ? DateText(occurredAt) : null;
+        if (!member.Changed)
         {
-            _pendingMembers[memberKey] = new PendingMember(member.Id, campaign.Id, person, label, responded, at, from.File, from.Line, isNew: false);
+            member.Changed = true;
+            member.Responded = responded;
+            member.CampaignId = campaign.Id;
+            member.PersonId = person;
+            _changedMembers.Add(member);
         }
         else
         {
             // As the UPDATE of each event in turn would: the first responded date is the first one given.
-            pending.Status = label;
-            pending.UpdatedAt = at;
-            pending.Responded = pending.Responded is DBNull ? responded : pending.Responded;
-            pending.File = from.File;
-            pending.Line = from.Line;
+            member.Responded ??= responded;
         }
 
-        Synced(member.Id, at);
-        Remember(memberKey, member with { Status = label, UpdatedAt = at, SyncedAt = at });
-        Lineage("campaign_member", member.Id.ToString(CultureInfo.InvariantCulture), "member-status-upgraded", from.File, from.Line);
+        member.Status = label;
+        member.UpdatedAt = at;
+        member.IngestUpdatedAt = at;
+        member.File = from.File;
+        member.Line = from.Line;
+        Lineage("campaign_member", member.Id, change, from.File, from.Line);
         return MemberChange.Changed;
     }
 
-    /// <summary>
-    /// Keeps a member's state for the next event of the same person (sends, opens and clicks of one person follow each
-    /// other); bounded, so memory does not grow with the number of events.
-    /// </summary>
-    private void Remember((string Campaign, string Person) key, MemberState member)
+    /// <summary>The batch's changed members in id order (new ones last: appended), one row each.</summary>
+    private void WriteMembers()
     {
-        if (_members.Count >= CacheLimit && !_members.ContainsKey(key))
+        _changedMembers.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        foreach (var member in _changedMembers)
         {
-            _members.Clear();
+            var statement = member.IsNew ? _insertMember.Bind(7, member.CampaignId).Bind(8, member.PersonId) : _updateMember;
+            statement.Bind(1, member.Id).Bind(2, member.Status).Bind(3, member.UpdatedAt).Bind(4, member.Responded)
+                .Bind(5, member.File).Bind(6, member.Line).Execute();
+            member.Changed = false;
+            member.IsNew = false;
+        }
+    }
+
+    /// <summary>The UTC date of an instant as the CRM writes dates; the last one is kept (a file's events share few dates).</summary>
+    private string DateText(DateTimeOffset instant)
+    {
+        var date = DateOnly.FromDateTime(instant.UtcDateTime);
+        if (date != _date || _dateOf.Length == 0)
+        {
+            (_date, _dateOf) = (date, CrmTime.FormatDate(date));
         }
 
-        _members[key] = member;
+        return _dateOf;
     }
 
     /// <summary>A label not in the precedence list is weaker than every label in it.</summary>
@@ -816,7 +847,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     private bool AddTask(
-        CampaignLink campaign, string person, bool severalPeople, string label, ResponseEvent e, byte[] key, LocatedResponse from)
+        CampaignLink campaign, string person, bool severalPeople, string label, ResponseEvent e, UInt128 key, LocatedResponse from)
     {
         if (!campaign.Subjects.TryGetValue(label, out var subject))
         {
@@ -826,20 +857,27 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         var hasUrl = !string.IsNullOrEmpty(e.LinkUrl);
-        var externalKey = Convert.ToHexStringLower(key);
-        Set(_insertTask, "$who", person);
-        // Salesforce: a task on a lead has no WhatId.
-        Set(_insertTask, "$what", person.StartsWith(LeadPrefix, StringComparison.Ordinal) ? DBNull.Value : campaign.Id);
-        Set(_insertTask, "$subject", subject);
-        Set(_insertTask, "$description", hasUrl && _settings.ClickedUrlField is null ? e.LinkUrl : DBNull.Value);
-        Set(_insertTask, "$date", CrmTime.FormatDate(DateOnly.FromDateTime(e.OccurredAt.UtcDateTime)));
-        // A bounce matching several people by address gives each of them a task.
-        Set(_insertTask, "$key", severalPeople ? externalKey + "-" + person : externalKey);
-        Set(_insertTask, "$file", from.File);
-        Set(_insertTask, "$line", from.Line);
-        if (_insertTask.ExecuteScalar() is not long taskId)
+        Span<byte> keyBytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(keyBytes, key);
+        var externalKey = Convert.ToHexStringLower(keyBytes);
+        // Salesforce: a task on a lead has no WhatId. A bounce matching several people by address gives each of them a task.
+        _insertTask.Bind(1, person).Bind(2, person.StartsWith(LeadPrefix, StringComparison.Ordinal) ? null : campaign.Id).Bind(3, subject)
+            .Bind(4, hasUrl && _settings.ClickedUrlField is null ? e.LinkUrl : null).Bind(5, CrmTime.FormatDate(DateOnly.FromDateTime(e.OccurredAt.UtcDateTime)))
+            .Bind(6, severalPeople ? externalKey + "-" + person : externalKey).Bind(7, from.File).Bind(8, from.Line);
+        long taskId;
+        try
         {
-            return false;
+            // No row back: a task with this key exists (the event was applied before).
+            if (!_insertTask.Read())
+            {
+                return false;
+            }
+
+            taskId = _insertTask.GetInt64(0);
+        }
+        finally
+        {
+            _insertTask.Reset();
         }
 
         if (_settings.ActivityStatusField is { } statusField)
@@ -852,16 +890,13 @@ public sealed class ResponseWriter : IAsyncDisposable
             TaskField(taskId, urlField, e.LinkUrl);
         }
 
-        Lineage("task", taskId.ToString(CultureInfo.InvariantCulture), "task-created", from.File, from.Line);
+        Lineage("task", taskId, "task-created", from.File, from.Line);
         return true;
     }
 
     private void TaskField(long taskId, string field, string value)
     {
-        Set(_taskField, "$id", taskId);
-        Set(_taskField, "$field", field);
-        Set(_taskField, "$value", value);
-        _taskField.ExecuteNonQuery();
+        _taskField.Bind(1, taskId).Bind(2, field).Bind(3, value).Execute();
     }
 
     private void AppendNote(CampaignLink campaign, string person, string label, ResponseEvent e, LocatedResponse from)
@@ -897,26 +932,10 @@ public sealed class ResponseWriter : IAsyncDisposable
         if (!string.IsNullOrWhiteSpace(e.RecipientId))
         {
             var recipientId = e.RecipientId.Trim();
-            if (_resolvedIds.TryGetValue(recipientId, out var known))
+            if (ResolveId(recipientId) is { } person)
             {
-                _people.Add(known);
+                _people.Add(person);
                 return _people;
-            }
-
-            if (!_unknownIds.Contains(recipientId))
-            {
-                Set(_personById, "$v", recipientId);
-                ReadPeople(_personById);
-            }
-            if (_people.Count == 1)
-            {
-                // People are not changed by ingest, so the id (or a converted lead's contact) stays valid for the writer's life.
-                if (_resolvedIds.Count >= CacheLimit)
-                {
-                    _resolvedIds.Clear();
-                }
-
-                _resolvedIds[recipientId] = _people[0];
             }
         }
 
@@ -927,6 +946,46 @@ public sealed class ResponseWriter : IAsyncDisposable
         }
 
         return _people;
+    }
+
+    /// <summary>
+    /// The person a recipient id stands for (a converted lead: its contact), cached: people are not changed by ingest, so
+    /// it stays valid for the writer's life. Null when the CRM has no such id (remembered for the batch).
+    /// </summary>
+    private string? ResolveId(string recipientId)
+    {
+        if (_resolvedIds.TryGetValue(recipientId, out var known))
+        {
+            return known;
+        }
+
+        if (_unknownIds.Contains(recipientId))
+        {
+            return null;
+        }
+
+        _personById.Bind(1, recipientId);
+        try
+        {
+            if (!_personById.Read())
+            {
+                _unknownIds.Add(recipientId);
+                return null;
+            }
+
+            var person = _personById.GetInt64(0) == 1 && !_personById.IsNull(1) ? _personById.GetString(1) : recipientId;
+            if (_resolvedIds.Count >= CacheLimit)
+            {
+                _resolvedIds.Clear();
+            }
+
+            _resolvedIds[recipientId] = person;
+            return person;
+        }
+        finally
+        {
+            _personById.Reset();
+        }
     }
 
     private void ReadPeople(SqliteCommand command)
@@ -1007,91 +1066,42 @@ public sealed class ResponseWriter : IAsyncDisposable
 
     private void WriteLedger(IngestProgress progress)
     {
-        Set(_ledger, "$name", progress.Name);
-        Set(_ledger, "$sha", progress.Sha256);
-        Set(_ledger, "$state", progress.FileComplete ? "complete" : "partial");
-        Set(_ledger, "$last", progress.LastLine);
-        Set(_ledger, "$file", progress.ArchiveFile);
-        if (_ledger.ExecuteNonQuery() == 0)
+        Set(_fileLedger, "$name", progress.Name);
+        Set(_fileLedger, "$sha", progress.Sha256);
+        Set(_fileLedger, "$state", progress.FileComplete ? "complete" : "partial");
+        Set(_fileLedger, "$last", progress.LastLine);
+        Set(_fileLedger, "$file", progress.ArchiveFile);
+        if (_fileLedger.ExecuteNonQuery() == 0)
         {
             throw new InvalidOperationException($"The ingest ledger holds another file named '{progress.Name}' (other SHA-256); it is not ingested.");
         }
     }
 
+    private void Lineage(string entity, long key, string change, string file, long line)
+    {
+        // entity_key is TEXT: SQLite stores the number as its text, without a string per row here.
+        _lineage.Bind(1, entity).Bind(2, key).Bind(3, change).Bind(4, file).Bind(5, line).Execute();
+        Count(change);
+    }
+
     private void Lineage(string entity, string key, string change, string file, long line, bool count = true)
     {
-        _lineageRows.Add(entity, key, change, file, line);
+        _lineage.Bind(1, entity).Bind(2, key).Bind(3, change).Bind(4, file).Bind(5, line).Execute();
         if (count)
         {
             Count(change);
         }
     }
 
-    private void Count(string change) => Changes[change] = Changes.GetValueOrDefault(change) + 1;
+    /// <summary>Counted per batch, added to <see cref="Changes"/> at its end (a sorted dictionary per event cost more than the rest of the count).</summary>
+    private void Count(string change) => _batchChanges[change] = _batchChanges.GetValueOrDefault(change) + 1;
 
-    /// <summary>
-    /// The event's identity for the ledger: the first 16 bytes of the SHA-256 of
-    /// <c>type|mailing|recipient id|lower(trim(email))|occurred-at ms|link url</c>, built in reused buffers.
-    /// </summary>
-    private byte[] EventKey(ResponseEvent e)
-    {
-        var recipient = e.RecipientId.AsSpan().Trim();
-        var email = e.Email.AsSpan().Trim();
-        var length = 64 + recipient.Length + email.Length + e.LinkUrl.Length;
-        if (_keyChars.Length < length)
-        {
-            _keyChars = new char[length * 2];
-        }
-
-        var chars = _keyChars.AsSpan();
-        var n = Append(chars, 0, TypeText(e.Type));
-        e.MailingId.TryFormat(chars[n..], out var written, default, CultureInfo.InvariantCulture);
-        n = Append(chars, n + written, "|");
-        n = Append(chars, n, recipient);
-        n = Append(chars, n, "|");
-        n += email.ToLowerInvariant(chars[n..]);
-        n = Append(chars, n, "|");
-        e.OccurredAt.ToUnixTimeMilliseconds().TryFormat(chars[n..], out written, default, CultureInfo.InvariantCulture);
-        n = Append(chars, n + written, "|");
-        n = Append(chars, n, e.LinkUrl);
-
-        var byteCount = Encoding.UTF8.GetMaxByteCount(n);
-        if (_keyBytes.Length < byteCount)
-        {
-            _keyBytes = new byte[byteCount * 2];
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(chars[..n], _keyBytes);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(_keyBytes.AsSpan(0, bytes), hash);
-        return hash[..16].ToArray();
-    }
-
-    private static int Append(Span<char> chars, int at, ReadOnlySpan<char> text)
-    {
-        text.CopyTo(chars[at..]);
-        return at + text.Length;
-    }
-
-    private static string TypeText(ResponseEventType type) => type switch
-    {
-        ResponseEventType.Send => "send|",
-        ResponseEventType.Open => "open|",
-        ResponseEventType.Click => "click|",
-        ResponseEventType.SoftBounce => "softbounce|",
-        ResponseEventType.HardBounce => "hardbounce|",
-        ResponseEventType.Unsubscribe => "unsubscribe|",
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
-    };
+    /// <summary>An event applied in the current batch, for the ledger at its end (and for a duplicate row later in the batch).</summary>
+    private readonly record struct AppliedEvent(EventKey Key, string File, long Line);
 
     private void Enlist(SqliteTransaction? tx)
     {
         _suppression.Enlist(tx);
-        _recordEvents.Enlist(tx);
-        _lineageRows.Enlist(tx);
-        _syncRows.Enlist(tx);
-        _memberRows.Enlist(tx);
-        _newMemberRows.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;
@@ -1099,6 +1109,38 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     private static void Set(SqliteCommand command, string name, object value) => command.Parameters[name].Value = value;
+
+    /// <summary>A native statement prepared once per writer, with the run id and time bound once (a reset keeps bindings).</summary>
+    private NativeStatement Native(string sql)
+    {
+        var statement = new NativeStatement(_connection, sql);
+        _statements.Add(statement);
+        if (statement.IndexOf("$run") is > 0 and var run)
+        {
+            statement.Bind(run, _settings.RunId);
+        }
+
+        if (statement.IndexOf("$now") is > 0 and var now)
+        {
+            statement.Bind(now, _now);
+        }
+
+        return statement;
+    }
+
+    /// <summary>Whether the CRM still has the event ledger of earlier builds (keyed by hash alone) with rows in it.</summary>
+    private static bool HasLegacyLedger(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'response_event'";
+        if (command.ExecuteScalar() is null)
+        {
+            return false;
+        }
+
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM response_event)";
+        return command.ExecuteScalar() is long exists && exists == 1;
+    }
 
     /// <summary>A command prepared once per writer: run id and time are fixed, the other parameters are set per call.</summary>
     private SqliteCommand Command(string sql, params string[] parameters)

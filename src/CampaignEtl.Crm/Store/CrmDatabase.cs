@@ -67,6 +67,7 @@ public sealed class CrmDatabase
                 await using var ensure = connection.CreateCommand();
                 ensure.CommandText = LoadSchemaScript();
                 await ensure.ExecuteNonQueryAsync(cancellationToken);
+                await MigrateAsync(connection, cancellationToken);
             }
 
             return connection;
@@ -81,6 +82,47 @@ public sealed class CrmDatabase
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Brings a CRM of an earlier build to the current shape where <c>CREATE TABLE IF NOT EXISTS</c> cannot: the
+    /// updated_at ingest last wrote on a member moves from its own table (<c>campaign_member_sync</c>) into the member
+    /// row. Once, under the write lock, checked again inside it (another process may have done it meanwhile).
+    /// </summary>
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        if (await HasIngestColumnAsync(connection, null, cancellationToken))
+        {
+            return;
+        }
+
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        if (!await HasIngestColumnAsync(connection, transaction, cancellationToken))
+        {
+            await using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = "ALTER TABLE campaign_member ADD COLUMN ingest_updated_at TEXT;";
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+            migrate.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'campaign_member_sync'";
+            if ((long)(await migrate.ExecuteScalarAsync(cancellationToken))! == 1)
+            {
+                migrate.CommandText = """
+                    UPDATE campaign_member SET ingest_updated_at = s.status_updated_at FROM campaign_member_sync s WHERE s.member_id = campaign_member.id;
+                    DROP TABLE campaign_member_sync;
+                    """;
+                await migrate.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task<bool> HasIngestColumnAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('campaign_member') WHERE name = 'ingest_updated_at'";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }
 
     /// <summary>Deletes any existing file and creates an empty CRM with the current schema.</summary>

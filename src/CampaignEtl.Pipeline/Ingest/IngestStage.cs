@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Threading.Tasks.Dataflow;
 using CampaignEtl.Crm.Responses;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Pipeline.Archive;
@@ -41,6 +42,9 @@ public sealed class IngestStage(
     public const string ArchiveKind = "platform-responses";
 
     private static readonly FileCounterpart Platform = new("optimizely-campaign");
+
+    /// <summary>The counter of applied events per event type (indexed by <see cref="ResponseEventType"/>).</summary>
+    private static readonly string[] AppliedKeys = [.. Enum.GetValues<ResponseEventType>().Select(t => "applied:" + t.ToString().ToLowerInvariant())];
 
     private readonly IngestOptions _options = options.Value;
 
@@ -258,6 +262,8 @@ public sealed class IngestStage(
     /// <summary>
     /// Parses one file and applies its events in batches; false when the file is unusable (the reason is then in
     /// <see cref="RunState.Failures"/>). Lines up to <paramref name="resumeAfter"/> were applied by an earlier attempt.
+    /// The file is read, parsed and keyed (<see cref="ResponseBatch"/>) on another thread, at most two batches ahead,
+    /// while this one applies the batches in order: parsing costs no database time, so it need not wait for it.
     /// </summary>
     private async Task<bool> ParseAndApplyAsync(RunState run, string name, string sha, string path, string source, long resumeAfter, CancellationToken ct)
     {
@@ -267,7 +273,6 @@ public sealed class IngestStage(
         }
 
         var tally = new FileTally(source);
-        var batch = new List<LocatedResponse>(Math.Min(_options.BatchSize, 4096));
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
         if (StartsWithByteOrderMark(stream))
         {
@@ -275,77 +280,169 @@ public sealed class IngestStage(
         }
 
         var reader = new CsvRecordReader(stream);
+        ResponseColumnMap? map;
+        CsvRecord header;
         try
         {
-            if (!reader.TryRead(out var header) || header.Fields is null)
+            if (!reader.TryRead(out header) || header.Fields is null)
             {
                 return Fail(run, name, $"{source}: line 1: the header cannot be read ({header.Error ?? "no header"})");
             }
 
-            var map = ResponseColumnMap.TryCreate(header.Fields, _options.Columns, run.EventTypes, out var problem);
+            map = ResponseColumnMap.TryCreate(header.Fields, _options.Columns, run.EventTypes, out var problem);
             if (map is null)
             {
                 return Fail(run, name, $"{source}: line 1: {problem}");
             }
-
-            var lastLine = header.Line;
-            while (reader.TryRead(out var record))
-            {
-                ct.ThrowIfCancellationRequested();
-                tally.Read++;
-                lastLine = record.Line;
-                if (record.Line <= resumeAfter)
-                {
-                    // Applied (or rejected) by the attempt that left the file partial.
-                    tally.Ignored++;
-                    run.Counts.Add("ignored:already-ingested", 1);
-                    continue;
-                }
-
-                if (record.Fields is null)
-                {
-                    await RejectAsync(run, tally, record.Line, string.Empty, "*", record.Error!,
-                        record.Error == CsvRecordReader.InvalidUtf8 ? "the line is not valid UTF-8" : "a quote inside a field that is not quoted", ct);
-                }
-                else if (record.Fields.Length != map.HeaderLength)
-                {
-                    await RejectAsync(run, tally, record.Line, string.Empty, "*", "field-count",
-                        string.Create(CultureInfo.InvariantCulture, $"{record.Fields.Length} fields, the header has {map.HeaderLength}"), ct);
-                }
-                else if (map.Parse(record.Fields, out var rowProblem) is { } e)
-                {
-                    batch.Add(new LocatedResponse(e, source, record.Line));
-                    if (batch.Count == _options.BatchSize)
-                    {
-                        await ApplyAsync(run, tally, batch, new IngestProgress(name, sha, source, record.Line, FileComplete: false), ct);
-                        batch.Clear();
-                    }
-                }
-                else
-                {
-                    await RejectAsync(run, tally, record.Line, rowProblem!.RecipientId, rowProblem.Column, rowProblem.Reason, rowProblem.Detail, ct);
-                }
-            }
-
-            // The last batch completes the file in the ledger, also when it holds no event.
-            await ApplyAsync(run, tally, batch, new IngestProgress(name, sha, source, lastLine, FileComplete: true), ct);
-            batch.Clear();
         }
         catch (CsvQuoteException ex)
         {
-            // Batches before the quote may have committed (the ledger says partial, resumable); the pending one is not applied.
-            tally.Discarded = batch.Count;
-            Finish(run, tally, resumeAfter);
             return Fail(run, name, string.Create(CultureInfo.InvariantCulture, $"{source}: line {ex.Line}: {ex.Message}"));
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var chunks = new BufferBlock<ParsedChunk>(new DataflowBlockOptions { BoundedCapacity = 2 });
+        var parsing = Task.Run(() => ParseAsync(reader, map, header.Line, name, sha, source, resumeAfter, chunks, stop.Token), stop.Token);
+        try
+        {
+            while (await chunks.OutputAvailableAsync(ct))
+            {
+                var chunk = await chunks.ReceiveAsync(ct);
+                tally.Read += chunk.Read;
+                if (chunk.AlreadyIngested > 0)
+                {
+                    // Applied (or rejected) by the attempt that left the file partial.
+                    tally.Ignored += chunk.AlreadyIngested;
+                    run.Counts.Add("ignored:already-ingested", chunk.AlreadyIngested);
+                }
+
+                foreach (var problem in chunk.Problems)
+                {
+                    await RejectAsync(run, tally, problem.Line, problem.RecipientId, problem.Column, problem.Reason, problem.Detail, ct);
+                }
+
+                if (chunk.Quote is { } quote)
+                {
+                    // Batches before the quote may have committed (the ledger says partial, resumable); the pending one is not applied.
+                    tally.Discarded = chunk.Discarded;
+                    Finish(run, tally, resumeAfter);
+                    return Fail(run, name, string.Create(CultureInfo.InvariantCulture, $"{source}: line {quote.Line}: {quote.Message}"));
+                }
+
+                if (chunk.Batch is { } batch)
+                {
+                    await ApplyAsync(run, tally, batch, chunk.Progress!, ct);
+                }
+            }
+        }
+        finally
+        {
+            // Stops the reader when this side ends early (a failure); its own exception, if any, is the one reported.
+            await stop.CancelAsync();
+            await parsing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        await parsing;
         Finish(run, tally, resumeAfter);
         return true;
     }
 
-    private async Task ApplyAsync(RunState run, FileTally tally, List<LocatedResponse> batch, IngestProgress progress, CancellationToken ct)
+    /// <summary>
+    /// The reading side of <see cref="ParseAndApplyAsync"/>: the file's rows after the header, in order, as chunks of the
+    /// rows that cannot be used followed by a full batch (the last chunk ends the file, also when its batch is empty),
+    /// or by the quote that makes the rest of the file unreadable.
+    /// </summary>
+    private async Task ParseAsync(
+        CsvRecordReader reader, ResponseColumnMap map, long headerLine, string name, string sha, string source, long resumeAfter,
+        BufferBlock<ParsedChunk> chunks, CancellationToken ct)
     {
-        if (run.SoftBounceThreshold is null && batch.Exists(r => r.Event.Type == ResponseEventType.SoftBounce))
+        try
+        {
+            var chunk = new ParsedChunk();
+            var events = new List<LocatedResponse>(Math.Min(_options.BatchSize, 4096));
+            var lastLine = headerLine;
+            try
+            {
+                while (reader.TryRead(out var record))
+                {
+                    ct.ThrowIfCancellationRequested();
+                    chunk.Read++;
+                    lastLine = record.Line;
+                    if (record.Line <= resumeAfter)
+                    {
+                        chunk.AlreadyIngested++;
+                        continue;
+                    }
+
+                    if (record.Fields is null)
+                    {
+                        chunk.Problems.Add(new RowProblem(record.Line, string.Empty, "*", record.Error!,
+                            record.Error == CsvRecordReader.InvalidUtf8 ? "the line is not valid UTF-8" : "a quote inside a field that is not quoted"));
+                    }
+                    else if (record.Fields.Length != map.HeaderLength)
+                    {
+                        chunk.Problems.Add(new RowProblem(record.Line, string.Empty, "*", "field-count",
+                            string.Create(CultureInfo.InvariantCulture, $"{record.Fields.Length} fields, the header has {map.HeaderLength}")));
+                    }
+                    else if (map.Parse(record.Fields, out var rowProblem) is { } e)
+                    {
+                        events.Add(new LocatedResponse(e, source, record.Line));
+                        if (events.Count == _options.BatchSize)
+                        {
+                            chunk.Batch = ResponseBatch.Of(events);
+                            chunk.Progress = new IngestProgress(name, sha, source, record.Line, FileComplete: false);
+                            await SendAsync(chunk);
+                            (chunk, events) = (new ParsedChunk(), new List<LocatedResponse>(Math.Min(_options.BatchSize, 4096)));
+                        }
+                    }
+                    else
+                    {
+                        chunk.Problems.Add(new RowProblem(record.Line, rowProblem!.RecipientId, rowProblem.Column, rowProblem.Reason, rowProblem.Detail));
+                    }
+
+                    if (chunk.Problems.Count == _options.BatchSize)
+                    {
+                        // A file of bad rows is handed over in pieces too: memory holds at most a batch of either.
+                        await SendAsync(chunk);
+                        chunk = new ParsedChunk();
+                    }
+                }
+            }
+            catch (CsvQuoteException ex)
+            {
+                chunk.Quote = ex;
+                chunk.Discarded = events.Count;
+                await SendAsync(chunk);
+                chunks.Complete();
+                return;
+            }
+
+            // The last batch completes the file in the ledger, also when it holds no event.
+            chunk.Batch = ResponseBatch.Of(events);
+            chunk.Progress = new IngestProgress(name, sha, source, lastLine, FileComplete: true);
+            await SendAsync(chunk);
+            chunks.Complete();
+        }
+        catch (Exception ex)
+        {
+            ((IDataflowBlock)chunks).Fault(ex);
+            throw;
+        }
+
+        async Task SendAsync(ParsedChunk ready)
+        {
+            if (!await chunks.SendAsync(ready, ct))
+            {
+                ct.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("The batches of the file were refused before its end.");
+            }
+        }
+    }
+
+    private async Task ApplyAsync(RunState run, FileTally tally, ResponseBatch batch, IngestProgress progress, CancellationToken ct)
+    {
+        var events = batch.Events;
+        if (run.SoftBounceThreshold is null && events.Any(r => r.Event.Type == ResponseEventType.SoftBounce))
         {
             run.SoftBounceThreshold = _options.SoftBounceThreshold ?? await AskSoftBounceThresholdAsync(run, ct);
         }
@@ -353,26 +450,28 @@ public sealed class IngestStage(
         // Until a soft bounce is seen the threshold does not matter.
         var writer = await run.Writers!.GetAsync(run.SoftBounceThreshold ?? int.MaxValue, ct);
         var results = await writer.ApplyBatchAsync(batch, progress, commit: !run.Context.DryRun, ct);
-        if (results.Count != batch.Count)
+        if (results.Count != events.Count)
         {
             throw StageFailedException.CountsDoNotAddUp(string.Create(CultureInfo.InvariantCulture,
-                $"{tally.Source}: {batch.Count} events sent to the CRM, {results.Count} results"));
+                $"{tally.Source}: {events.Count} events sent to the CRM, {results.Count} results"));
         }
 
-        var counts = run.Counts;
-        for (var i = 0; i < batch.Count; i++)
+        // Counted per batch, then added to the stage's (sorted) counters once.
+        var applied = new long[AppliedKeys.Length];
+        var ignored = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < events.Count; i++)
         {
-            var (e, _, line) = batch[i];
+            var (e, _, line) = events[i];
             var result = results[i];
             switch (result.Outcome)
             {
                 case ResponseOutcome.Applied:
                     tally.Applied++;
-                    counts.Add("applied:" + e.Type.ToString().ToLowerInvariant(), 1);
+                    applied[(int)e.Type]++;
                     break;
                 case ResponseOutcome.Ignored:
                     tally.Ignored++;
-                    counts.Add("ignored:" + result.Rule, 1);
+                    ignored[result.Rule] = ignored.GetValueOrDefault(result.Rule) + 1;
                     break;
                 case ResponseOutcome.Rejected:
                     await RejectAsync(run, tally, line, e.RecipientId, ColumnOf(result.Rule), result.Rule, result.Detail, ct);
@@ -380,6 +479,19 @@ public sealed class IngestStage(
                 default:
                     throw new InvalidOperationException("Unknown response outcome.");
             }
+        }
+
+        for (var type = 0; type < applied.Length; type++)
+        {
+            if (applied[type] > 0)
+            {
+                run.Counts.Add(AppliedKeys[type], applied[type]);
+            }
+        }
+
+        foreach (var (rule, count) in ignored)
+        {
+            run.Counts.Add("ignored:" + rule, count);
         }
     }
 
@@ -477,6 +589,32 @@ public sealed class IngestStage(
         {
             // A leftover scratch folder is harmless; Data:Folder/tmp is emptied at the start of a stage.
         }
+    }
+
+    /// <summary>A row of a response file that cannot become an event: its reject record.</summary>
+    private sealed record RowProblem(long Line, string RecipientId, string Column, string Reason, string Detail);
+
+    /// <summary>
+    /// What the reading side hands the applying side, in file order: the rows that cannot be used, then a batch to apply
+    /// (none in a chunk of rejects only), or the quote that makes the rest of the file unreadable.
+    /// </summary>
+    private sealed class ParsedChunk
+    {
+        public long Read { get; set; }
+
+        /// <summary>Rows at or before the line a partial earlier attempt got to.</summary>
+        public long AlreadyIngested { get; set; }
+
+        public List<RowProblem> Problems { get; } = [];
+
+        public ResponseBatch? Batch { get; set; }
+
+        public IngestProgress? Progress { get; set; }
+
+        public CsvQuoteException? Quote { get; set; }
+
+        /// <summary>Events parsed before the quote, in a batch that is never applied.</summary>
+        public long Discarded { get; set; }
     }
 
     /// <summary>What one attempt carries between files.</summary>

@@ -144,7 +144,7 @@ internal sealed class IngestHarness : IAsyncDisposable
             UNION ALL SELECT 'tasks ' || count(*) FROM task
             UNION ALL SELECT 'notes ' || count(*) FROM note
             UNION ALL SELECT 'ingested ' || count(*) FROM ingested_file
-            UNION ALL SELECT 'events ' || count(*) FROM response_event
+            UNION ALL SELECT 'events ' || count(*) FROM response_event_ledger
             UNION ALL SELECT 'lineage ' || count(*) FROM change_lineage
             ORDER BY 1
             """));

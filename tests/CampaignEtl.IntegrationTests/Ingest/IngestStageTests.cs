@@ -107,7 +107,7 @@ public sealed class IngestStageTests
         (counts.RowsIn, counts.RowsOut, counts.RowsExcluded, counts.RowsRejected).ShouldBe((5L, 3L, 2L, 0L));
         counts.Details["ignored:already-ingested"].ShouldBe(2);
         (await h.ValueAsync($"SELECT state || ':' || last_line FROM ingested_file WHERE name = '{Name9001Next}'")).ShouldBe("complete:6");
-        (await h.ValueAsync("SELECT count(*) FROM response_event")).ShouldBe("3");
+        (await h.ValueAsync("SELECT count(*) FROM response_event_ledger")).ShouldBe("3");
         (await h.Workspace.QueryCrmAsync($"SELECT person_id FROM campaign_member WHERE campaign_id = '{IngestHarness.LinkedCampaign}' AND person_id LIKE '0039%' ORDER BY person_id"))
             .ShouldBe(["003900000000001", "003900000000003"]); // line 3 (person 2) was the earlier attempt's
         File.Exists(Path.Combine(h.DropFolder, Name9001Next)).ShouldBeFalse();
@@ -188,7 +188,7 @@ public sealed class IngestStageTests
         var relative = Path.GetRelativePath(h.Workspace.Data.ArchiveFolder, archived).Replace('\\', '/');
         stage.Error.ShouldBe(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, relative));
         (await h.Workspace.QueryCrmAsync("SELECT name || ':' || state FROM ingested_file ORDER BY name")).ShouldBe([$"{Name9001Next}:complete"]);
-        (await h.ValueAsync("SELECT count(*) FROM response_event")).ShouldBe("2");
+        (await h.ValueAsync("SELECT count(*) FROM response_event_ledger")).ShouldBe("2");
         h.Rejects().ShouldBeEmpty();
     }
 
@@ -246,7 +246,7 @@ public sealed class IngestStageTests
 
         stage.Status.ShouldBe(StageStatus.Interrupted);
         (await h.Workspace.QueryCrmAsync("SELECT name || ':' || state FROM ingested_file ORDER BY name")).ShouldBe([$"{Name9001}:complete"]);
-        (await h.ValueAsync("SELECT count(*) FROM response_event")).ShouldBe("2");
+        (await h.ValueAsync("SELECT count(*) FROM response_event_ledger")).ShouldBe("2");
         File.Exists(Path.Combine(h.DropFolder, Name9001Next)).ShouldBeTrue();
     }
 

@@ -148,21 +148,21 @@ public sealed class ResponseWriterLedgerTests
     public async Task OpenAsync_CrmWithoutIngestTables_TablesAdded()
     {
         using var crm = await CreateAsync();
-        await crm.Workspace.ExecuteCrmAsync("DROP TABLE ingested_file; DROP TABLE response_event; DROP TABLE task_custom_field;");
+        await crm.Workspace.ExecuteCrmAsync("DROP TABLE ingested_file; DROP TABLE response_event_ledger; DROP TABLE task_custom_field;");
         SqliteConnection.ClearAllPools();
 
         (await ResponseWriter.FindFileAsync(crm.Workspace.Crm, "responses_20261124.csv", CancellationToken.None)).ShouldBeNull();
         var (results, _) = await crm.ApplyAsync(crm.Event(Open, CampaignMailing, Alice, 1));
 
         results.ShouldBe([ResponseResult.Applied]);
-        (await crm.QueryAsync("SELECT name FROM sqlite_master WHERE name IN ('ingested_file', 'response_event', 'task_custom_field') ORDER BY name"))
-            .ShouldBe(["ingested_file", "response_event", "task_custom_field"]);
+        (await crm.QueryAsync("SELECT name FROM sqlite_master WHERE name IN ('ingested_file', 'response_event_ledger', 'task_custom_field') ORDER BY name"))
+            .ShouldBe(["ingested_file", "response_event_ledger", "task_custom_field"]);
     }
 
     /// <summary>Rows of every table the writer can change: members, statuses beyond the seed, tasks, notes, events, suppression ledger, lineage, ledger, totals.</summary>
     private static Task<string> ChangedRowsAsync(ResponseCrm crm) => crm.ScalarAsync("""
         SELECT (SELECT count(*) FROM campaign_member) || '|' || (SELECT count(*) FROM campaign_member_status WHERE sort_order > 5) || '|' ||
-            (SELECT count(*) FROM task) || '|' || (SELECT count(*) FROM note) || '|' || (SELECT count(*) FROM response_event) || '|' ||
+            (SELECT count(*) FROM task) || '|' || (SELECT count(*) FROM note) || '|' || (SELECT count(*) FROM response_event_ledger) || '|' ||
             (SELECT count(*) FROM suppression_event) || '|' || (SELECT count(*) FROM change_lineage) || '|' || (SELECT count(*) FROM ingested_file) || '|' ||
             ((SELECT count(*) FROM person WHERE email_bounced_at IS NOT NULL) + (SELECT sum(number_sent + number_opened + number_clicked + number_bounced + number_unsubscribed) FROM campaign))
         """);

@@ -39,7 +39,7 @@ public sealed class ResponseWriterMemberTests
         changes["member-status-kept:not-newer"].ShouldBe(1);
         (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("Clicked");
         (await crm.ScalarAsync($"SELECT number_opened || '|' || number_clicked FROM campaign WHERE id = '{CampaignMode}'")).ShouldBe("1|1");
-        (await crm.ScalarAsync("SELECT count(*) FROM response_event")).ShouldBe("2");
+        (await crm.ScalarAsync("SELECT count(*) FROM response_event_ledger")).ShouldBe("2");
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class ResponseWriterMemberTests
         results.ShouldBe([ResponseResult.Reject("unknown-member-status", "Clicked Link")]);
         (await crm.MemberStatusAsync(CampaignMode, Alice)).ShouldBe("<none>");
         (await crm.ScalarAsync($"SELECT number_clicked FROM campaign WHERE id = '{CampaignMode}'")).ShouldBe("0");
-        (await crm.ScalarAsync("SELECT count(*) FROM response_event")).ShouldBe("0");
+        (await crm.ScalarAsync("SELECT count(*) FROM response_event_ledger")).ShouldBe("0");
     }
 
     [Fact]
