@@ -87,6 +87,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly NativeStatement _recordEvent;
     private readonly NativeStatement? _findLegacyEvent;
     private readonly NativeStatement _personById;
+    private readonly NativeStatement _peopleInRange;
     private readonly NativeStatement _memberByPerson;
     private readonly NativeStatement _membersInRange;
     private readonly NativeStatement _insertMember;
@@ -127,6 +128,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         _recordEvent = Native("INSERT INTO response_event_ledger (mailing_id, recipient_id, event_hash, file_id, line) VALUES ($m, $r, $h, $file, $line)");
         _findLegacyEvent = HasLegacyLedger(connection) ? Native("SELECT file_id, line FROM response_event WHERE event_key = $h") : null;
         _personById = Native("SELECT is_converted, converted_contact_id FROM person WHERE id = $id");
+        _peopleInRange = Native("SELECT id, is_converted, converted_contact_id FROM person WHERE id BETWEEN $first AND $last LIMIT $limit");
         _memberByPerson = Native("SELECT id, status, updated_at, ingest_updated_at FROM campaign_member WHERE campaign_id = $c AND person_id = $p");
         _membersInRange = Native("""
             SELECT person_id, id, status, updated_at, ingest_updated_at FROM campaign_member
@@ -255,6 +257,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         try
         {
             FindKnown(keys);
+            FindPeople(batch);
             FindMembers(batch);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -550,6 +553,69 @@ public sealed class ResponseWriter : IAsyncDisposable
 
     private static bool InRange(string id, KeyRange range) =>
         Rangeable(id) && string.CompareOrdinal(id, range.First) >= 0 && string.CompareOrdinal(id, range.Last) <= 0;
+
+    /// <summary>
+    /// The people the batch's recipient ids name, into the id cache, in one read of the people between the smallest and
+    /// the largest id (an export lists recipient by recipient); ids in that range the CRM does not have are remembered
+    /// as unknown for the batch. A range holding many more people than the batch names (a mailing to a part of the CRM)
+    /// is left to single reads.
+    /// </summary>
+    private void FindPeople(IReadOnlyList<LocatedResponse> batch)
+    {
+        if (_resolvedIds.Count + batch.Count > CacheLimit)
+        {
+            _resolvedIds.Clear();
+        }
+
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var located in batch)
+        {
+            var id = located.Event.RecipientId;
+            if (string.IsNullOrWhiteSpace(id))
+            {
+                continue;
+            }
+
+            id = id.Trim();
+            if (Rangeable(id) && !_resolvedIds.ContainsKey(id) && !_unknownIds.Contains(id))
+            {
+                wanted.Add(id);
+            }
+        }
+
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        var limit = (4L * wanted.Count) + 64;
+        var rows = 0L;
+        var statement = _peopleInRange.Bind(1, wanted.Min(StringComparer.Ordinal)).Bind(2, wanted.Max(StringComparer.Ordinal)).Bind(3, limit);
+        var found = 0;
+        try
+        {
+            while (rows < limit && statement.Read())
+            {
+                rows++;
+                var id = statement.GetString(0);
+                if (wanted.Contains(id))
+                {
+                    _resolvedIds[id] = statement.GetInt64(1) == 1 && !statement.IsNull(2) ? statement.GetString(2) : id;
+                    found++;
+                }
+            }
+        }
+        finally
+        {
+            statement.Reset();
+        }
+
+        // All the range's people were read: the others are not in the CRM.
+        if (rows < limit && found < wanted.Count)
+        {
+            _unknownIds.UnionWith(wanted.Where(id => !_resolvedIds.ContainsKey(id)));
+        }
+    }
 
     /// <summary>
     /// The members the batch's events may change (campaign modes with members, one person by id), per campaign in one
