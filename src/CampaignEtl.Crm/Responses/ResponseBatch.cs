@@ -6,32 +6,67 @@ using System.Text;
 namespace CampaignEtl.Crm.Responses;
 
 /// <summary>
-/// A batch of response events with their ledger keys. The keys (a SHA-256 per event) need no database, so the stage
-/// builds the next batch, keys included, while the writer applies the current one.
+/// A batch of response events with their ledger keys and, once applied, their results. The keys (a SHA-256 per event)
+/// need no database, so the stage fills and keys the next batch (<see cref="Seal"/>) while the writer applies the
+/// current one. A batch can be cleared and filled again: its arrays are kept, so batch after batch allocates no large
+/// arrays (each would be a large-object allocation, and those cost full collections).
 /// </summary>
 public sealed class ResponseBatch
 {
-    private ResponseBatch(IReadOnlyList<LocatedResponse> events, EventKey[] keys)
-    {
-        Events = events;
-        Keys = keys;
-    }
+    private readonly KeyBuilder _builder = new();
+    private EventKey[] _keys = [];
+    private ResponseResult[] _results = [];
+    private bool _sealed;
 
-    public IReadOnlyList<LocatedResponse> Events { get; }
+    /// <summary>The events, in file order; add to it, then <see cref="Seal"/>.</summary>
+    public List<LocatedResponse> Events { get; } = [];
 
-    internal IReadOnlyList<EventKey> Keys { get; }
+    internal ArraySegment<EventKey> Keys => _sealed
+        ? new ArraySegment<EventKey>(_keys, 0, Events.Count)
+        : throw new InvalidOperationException("The batch's keys are not computed: call Seal once its events are in.");
 
+    /// <summary>A sealed batch of these events (a new one: the list is copied).</summary>
     public static ResponseBatch Of(IReadOnlyList<LocatedResponse> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var builder = new KeyBuilder();
-        var keys = new EventKey[events.Count];
-        for (var i = 0; i < keys.Length; i++)
+        var batch = new ResponseBatch();
+        batch.Events.AddRange(events);
+        return batch.Seal();
+    }
+
+    /// <summary>Computes the events' ledger keys; the events must not change after this (until <see cref="Clear"/>).</summary>
+    public ResponseBatch Seal()
+    {
+        if (_keys.Length < Events.Count)
         {
-            keys[i] = builder.KeyOf(events[i].Event);
+            _keys = new EventKey[Events.Count];
         }
 
-        return new ResponseBatch(events, keys);
+        for (var i = 0; i < Events.Count; i++)
+        {
+            _keys[i] = _builder.KeyOf(Events[i].Event);
+        }
+
+        _sealed = true;
+        return this;
+    }
+
+    /// <summary>Empties the batch for the next events; its arrays stay.</summary>
+    public void Clear()
+    {
+        Events.Clear();
+        _sealed = false;
+    }
+
+    /// <summary>Where the writer puts one result per event, in order.</summary>
+    internal ResponseResult[] Results()
+    {
+        if (_results.Length < Events.Count)
+        {
+            _results = new ResponseResult[Events.Count];
+        }
+
+        return _results;
     }
 
     /// <summary>Builds keys in reused buffers.</summary>

@@ -71,6 +71,12 @@ public sealed class ResponseWriter : IAsyncDisposable
     private readonly Dictionary<UInt128, (string File, long Line)> _knownEvents = [];
     private readonly Dictionary<UInt128, AppliedEvent> _batchEvents = [];
     private readonly List<MemberEntry> _changedMembers = [];
+    private readonly List<AppliedEvent> _appliedInOrder = [];
+
+    // Reused from batch to batch: a batch's worth of entries would otherwise be a large-object allocation each time.
+    private readonly List<EventKey> _singleKeys = [];
+    private readonly HashSet<string> _wantedPeople = new(StringComparer.Ordinal);
+    private readonly Dictionary<CampaignLink, HashSet<string>> _wantedMembers = [];
     private readonly Dictionary<string, long> _batchChanges = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _fileIds = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _filePaths = [];
@@ -250,7 +256,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(progress);
         var batch = responses.Events;
         var keys = responses.Keys;
-        var results = new ResponseResult[batch.Count];
+        var results = responses.Results();
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct);
         Enlist(tx);
         var committed = false;
@@ -297,13 +303,14 @@ public sealed class ResponseWriter : IAsyncDisposable
             {
                 // Statuses and members written in a rolled-back transaction are gone: read them again.
                 _campaigns.Clear();
+                _wantedMembers.Clear();
                 _memberEntries = 0;
                 _fileIds.Clear();
                 _filePaths.Clear();
             }
         }
 
-        return results;
+        return new ArraySegment<ResponseResult>(results, 0, batch.Count);
     }
 
     public async ValueTask DisposeAsync()
@@ -421,8 +428,10 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// </summary>
     private void RecordEvents()
     {
-        var applied = _batchEvents.Values.ToArray();
-        Array.Sort(applied, static (a, b) =>
+        var applied = _appliedInOrder;
+        applied.Clear();
+        applied.AddRange(_batchEvents.Values);
+        applied.Sort(static (a, b) =>
             a.Key.MailingId != b.Key.MailingId ? a.Key.MailingId.CompareTo(b.Key.MailingId)
             : string.CompareOrdinal(a.Key.RecipientId, b.Key.RecipientId) is var byRecipient and not 0 ? byRecipient
             : a.Key.Hash.CompareTo(b.Key.Hash));
@@ -444,7 +453,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// </summary>
     private void FindKnown(IReadOnlyList<EventKey> keys)
     {
-        var single = new List<EventKey>();
+        var single = _singleKeys;
+        single.Clear();
         foreach (var range in RecipientRanges(keys, single))
         {
             if (!ReadRange(range))
@@ -560,14 +570,15 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// as unknown for the batch. A range holding many more people than the batch names (a mailing to a part of the CRM)
     /// is left to single reads.
     /// </summary>
-    private void FindPeople(IReadOnlyList<LocatedResponse> batch)
+    private void FindPeople(List<LocatedResponse> batch)
     {
         if (_resolvedIds.Count + batch.Count > CacheLimit)
         {
             _resolvedIds.Clear();
         }
 
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var wanted = _wantedPeople;
+        wanted.Clear();
         foreach (var located in batch)
         {
             var id = located.Event.RecipientId;
@@ -624,7 +635,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     /// many more members than the batch names is left to single reads when needed. The member cache starts again
     /// between batches when it is full, never within one (a member changed earlier in the batch must be found again).
     /// </summary>
-    private void FindMembers(IReadOnlyList<LocatedResponse> batch)
+    private void FindMembers(List<LocatedResponse> batch)
     {
         if (_memberEntries + batch.Count > CacheLimit)
         {
@@ -636,7 +647,12 @@ public sealed class ResponseWriter : IAsyncDisposable
             _memberEntries = 0;
         }
 
-        var wanted = new Dictionary<CampaignLink, HashSet<string>>();
+        var wanted = _wantedMembers;
+        foreach (var people in wanted.Values)
+        {
+            people.Clear();
+        }
+
         foreach (var located in batch)
         {
             var e = located.Event;
@@ -660,6 +676,11 @@ public sealed class ResponseWriter : IAsyncDisposable
 
         foreach (var (campaign, people) in wanted)
         {
+            if (people.Count == 0)
+            {
+                continue;
+            }
+
             var limit = (4L * people.Count) + 64;
             var rows = 0L;
             var statement = _membersInRange.Bind(1, campaign.Id).Bind(2, people.Min(StringComparer.Ordinal)).Bind(3, people.Max(StringComparer.Ordinal)).Bind(4, limit);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading.Tasks.Dataflow;
@@ -302,7 +303,10 @@ public sealed class IngestStage(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var chunks = new BufferBlock<ParsedChunk>(new DataflowBlockOptions { BoundedCapacity = 2 });
-        var parsing = Task.Run(() => ParseAsync(reader, map, header.Line, name, sha, source, resumeAfter, chunks, stop.Token), stop.Token);
+        // Applied batches go back to the reading side to be filled again (at most the two queued, the one applied and
+        // the one being filled exist at once).
+        var emptied = new ConcurrentQueue<ResponseBatch>();
+        var parsing = Task.Run(() => ParseAsync(reader, map, header.Line, name, sha, source, resumeAfter, chunks, emptied, stop.Token), stop.Token);
         try
         {
             while (await chunks.OutputAvailableAsync(ct))
@@ -332,6 +336,8 @@ public sealed class IngestStage(
                 if (chunk.Batch is { } batch)
                 {
                     await ApplyAsync(run, tally, batch, chunk.Progress!, ct);
+                    batch.Clear();
+                    emptied.Enqueue(batch);
                 }
             }
         }
@@ -354,12 +360,12 @@ public sealed class IngestStage(
     /// </summary>
     private async Task ParseAsync(
         CsvRecordReader reader, ResponseColumnMap map, long headerLine, string name, string sha, string source, long resumeAfter,
-        BufferBlock<ParsedChunk> chunks, CancellationToken ct)
+        BufferBlock<ParsedChunk> chunks, ConcurrentQueue<ResponseBatch> emptied, CancellationToken ct)
     {
         try
         {
             var chunk = new ParsedChunk();
-            var events = new List<LocatedResponse>(Math.Min(_options.BatchSize, 4096));
+            var batch = NextBatch();
             var lastLine = headerLine;
             try
             {
@@ -386,13 +392,13 @@ public sealed class IngestStage(
                     }
                     else if (map.Parse(record.Fields, out var rowProblem) is { } e)
                     {
-                        events.Add(new LocatedResponse(e, source, record.Line));
-                        if (events.Count == _options.BatchSize)
+                        batch.Events.Add(new LocatedResponse(e, source, record.Line));
+                        if (batch.Events.Count == _options.BatchSize)
                         {
-                            chunk.Batch = ResponseBatch.Of(events);
+                            chunk.Batch = batch.Seal();
                             chunk.Progress = new IngestProgress(name, sha, source, record.Line, FileComplete: false);
                             await SendAsync(chunk);
-                            (chunk, events) = (new ParsedChunk(), new List<LocatedResponse>(Math.Min(_options.BatchSize, 4096)));
+                            (chunk, batch) = (new ParsedChunk(), NextBatch());
                         }
                     }
                     else
@@ -411,14 +417,14 @@ public sealed class IngestStage(
             catch (CsvQuoteException ex)
             {
                 chunk.Quote = ex;
-                chunk.Discarded = events.Count;
+                chunk.Discarded = batch.Events.Count;
                 await SendAsync(chunk);
                 chunks.Complete();
                 return;
             }
 
             // The last batch completes the file in the ledger, also when it holds no event.
-            chunk.Batch = ResponseBatch.Of(events);
+            chunk.Batch = batch.Seal();
             chunk.Progress = new IngestProgress(name, sha, source, lastLine, FileComplete: true);
             await SendAsync(chunk);
             chunks.Complete();
@@ -428,6 +434,8 @@ public sealed class IngestStage(
             ((IDataflowBlock)chunks).Fault(ex);
             throw;
         }
+
+        ResponseBatch NextBatch() => emptied.TryDequeue(out var reused) ? reused : new ResponseBatch();
 
         async Task SendAsync(ParsedChunk ready)
         {
