@@ -61,6 +61,36 @@ public sealed class Utf8RpcReaderArraysTests
     }
 
     [Fact]
+    public void TypedRead_TheSandboxsAnswerOfEveryArrayOperation_IsTakenAndReadsAsTheReference()
+    {
+        // The sandbox writes what Axis writes; its answers must take the typed path, not fall back to the tree.
+        IReadOnlyList<IReadOnlyList<string?>> rows = [["anna@example.org", "hardbounce", null, "2026-11-24T21:03:11+01:00"], ["Zoë & <Ærø> \"Müller\"", "", "x", "\tlf\nend"], []];
+        var cases = new (PlatformOperation Operation, CampaignEtl.Sandbox.Soap.RpcResult Result, Kind Kind)[]
+        {
+            (Op.Recipient.AddAll3Flat, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<int>)[0, 5, 7, 1]), Kind.Codes),
+            (Op.Recipient.AddAll3, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<int>)[]), Kind.Codes),
+            (Op.Recipient.RemoveAll, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<bool>)[true, false]), Kind.Flags),
+            (Op.Unsubscribe.ContainsAll, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<bool>)[false]), Kind.Flags),
+            (Op.Recipient.GetAllAdvancedFlat, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<string?>)["a@b.c", null, "Zoë & Co", ""]), Kind.Texts),
+            (Op.ClosedLoop.GetOutBounces, CampaignEtl.Sandbox.Soap.RpcResult.Of(rows), Kind.Rows),
+            (Op.ClosedLoop.GetResponses, CampaignEtl.Sandbox.Soap.RpcResult.Of(rows), Kind.Rows),
+            (Op.ClosedLoop.GetUnsubscribes, CampaignEtl.Sandbox.Soap.RpcResult.Of(rows), Kind.Rows),
+            (Op.ClosedLoop.GetClicks, CampaignEtl.Sandbox.Soap.RpcResult.Of((IReadOnlyList<IReadOnlyList<string?>>)[]), Kind.Rows),
+        };
+
+        foreach (var (operation, result, kind) in cases)
+        {
+            var bytes = CampaignEtl.Sandbox.Soap.AxisResponseWriter.WriteResponse(operation.Service.Path, operation.Name, result);
+
+            var (typed, reference, error) = Both(bytes, operation, kind);
+
+            error.ShouldBeNull(operation.Key);
+            typed.ShouldNotBeNull(operation.Key);
+            typed.ShouldBe(reference, operation.Key);
+        }
+    }
+
+    [Fact]
     public void TryReadIntArray_ThousandCodesByMultiRefInReverse_ReadsEveryCodeInItemOrder()
     {
         var codes = Enumerable.Range(0, 1000).Select(i => (i * 7) % 8).ToArray();
