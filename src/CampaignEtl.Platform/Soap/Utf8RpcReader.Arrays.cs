@@ -313,6 +313,25 @@ internal ref partial struct Utf8RpcReader
         raw = Range.None;
         decoded = null;
         var rest = xml[pos..];
+
+        // A code or a flag: a few plain bytes up to '<', found by hand (the searches' calls cost more than the bytes).
+        var limit = Math.Min(rest.Length, 16);
+        for (var i = 0; i < limit; i++)
+        {
+            var b = rest[i];
+            if (b == '<')
+            {
+                raw = new(pos, pos + i);
+                pos += i;
+                return true;
+            }
+
+            if (b is (< 0x20 and not (byte)'\t' and not (byte)'\n') or >= 0x7F or (byte)'&' or (byte)']')
+            {
+                break;
+            }
+        }
+
         var stop = rest.IndexOfAny(TextStops);
         if (stop < 0)
         {
@@ -515,9 +534,24 @@ internal ref partial struct Utf8RpcReader
             return false;
         }
 
-        return decoded is not null
-            ? long.TryParse(decoded.AsSpan().Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)
-            : long.TryParse(raw.Trim(" \t\n"u8), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        if (decoded is not null)
+        {
+            return long.TryParse(decoded.AsSpan().Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        }
+
+        raw = raw.Trim(" \t\n"u8);
+        if (raw.Length is > 0 and <= 9 && raw.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+        {
+            // Plain digits (every result code): what TryParse reads them to, without its call.
+            foreach (var digit in raw)
+            {
+                value = (value * 10) + (digit - '0');
+            }
+
+            return true;
+        }
+
+        return long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>An xsd:boolean as <see cref="RpcResult.ReadBoolean"/> reads it ("true", "1", "false", "0", trimmed); false where it throws.</summary>

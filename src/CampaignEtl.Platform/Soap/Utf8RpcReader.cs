@@ -33,7 +33,7 @@ internal ref partial struct Utf8RpcReader
     private int pos;
 
     // In-scope namespace declarations, innermost last; a scope ends by truncating to its start.
-    private readonly List<(byte[] Prefix, string Uri)> bindings;
+    private readonly BindingStack bindings;
     private readonly List<(byte[] Bytes, string Name)> names;
     private readonly List<string> uris;
     private readonly (int Start, int PrefixLength, int Length, int ValueStart, int ValueEnd)[] attributes;
@@ -54,7 +54,7 @@ internal ref partial struct Utf8RpcReader
     private Utf8RpcReader(ReadOnlySpan<byte> xml)
     {
         this.xml = xml;
-        bindings = new List<(byte[], string)>(8);
+        bindings = new BindingStack();
         names = new List<(byte[], string)>(8);
         uris = new List<string>(4);
         attributes = new (int, int, int, int, int)[MaxAttributes];
@@ -580,7 +580,7 @@ internal ref partial struct Utf8RpcReader
 
         var local = Intern(xml.Slice(prefixLength == 0 ? qname : qname + prefixLength + 1, prefixLength == 0 ? nameLength : nameLength - prefixLength - 1));
         tag = new StartTag(local, ns, qname, nameLength, scope, empty, id, href, nil);
-        Remember(new TagTemplate(xml[tagStart..pos].ToArray(), Hole(id), Hole(href), local, ns, nameLength, empty, nil, [.. bindings], scope));
+        Remember(new TagTemplate(xml[tagStart..pos].ToArray(), Hole(id), Hole(href), local, ns, nameLength, empty, nil, bindings.All.ToArray(), scope));
         if (empty)
         {
             EndScope(scope);
@@ -609,7 +609,7 @@ internal ref partial struct Utf8RpcReader
                 return false;
             }
 
-            if (!template.Match(rest, out var length, out var id, out var href) || !template.SameScope(bindings))
+            if (!template.Match(rest, out var length, out var id, out var href) || !template.SameScope(bindings.All))
             {
                 continue;
             }
@@ -617,7 +617,10 @@ internal ref partial struct Utf8RpcReader
             var scope = bindings.Count;
             if (!template.Empty)
             {
-                bindings.AddRange(template.Declarations);
+                foreach (var declaration in template.Declarations)
+                {
+                    bindings.Add(declaration);
+                }
             }
 
             tag = new StartTag(template.Local, template.Ns, pos + 1, template.QNameLength, scope, template.Empty, id.Start < 0 ? Range.None : new(pos + id.Start, pos + id.End), href.Start < 0 ? Range.None : new(pos + href.Start, pos + href.End), template.Nil);
@@ -676,7 +679,7 @@ internal ref partial struct Utf8RpcReader
         return true;
     }
 
-    private void EndScope(int scope) => bindings.RemoveRange(scope, bindings.Count - scope);
+    private readonly void EndScope(int scope) => bindings.Truncate(scope);
 
     private string? Resolve(ReadOnlySpan<byte> prefix, bool forElement)
     {
@@ -690,9 +693,10 @@ internal ref partial struct Utf8RpcReader
             return XmlNamespace;
         }
 
-        for (var i = bindings.Count - 1; i >= 0; i--)
+        var all = bindings.All;
+        for (var i = all.Length - 1; i >= 0; i--)
         {
-            var (boundPrefix, uri) = bindings[i];
+            var (boundPrefix, uri) = all[i];
             if (prefix.SequenceEqual(boundPrefix))
             {
                 return uri;
@@ -1073,9 +1077,9 @@ internal ref partial struct Utf8RpcReader
         private (byte[] Prefix, string Uri)[] Scope { get; } = bindings[..scope];
 
         /// <summary>Whether the bindings in scope are the template's own (the same arrays and strings, in the same order).</summary>
-        public bool SameScope(List<(byte[] Prefix, string Uri)> current)
+        public bool SameScope(ReadOnlySpan<(byte[] Prefix, string Uri)> current)
         {
-            if (current.Count != Scope.Length)
+            if (current.Length != Scope.Length)
             {
                 return false;
             }
@@ -1146,10 +1150,14 @@ internal ref partial struct Utf8RpcReader
 
             at += same.Length;
             var quote = bytes[hole.End];
-            var end = xml[at..].IndexOf(quote);
-            if (end < 0 || !PlainValue(xml.Slice(at, end)))
+            var end = ShortPlainValue(xml[at..], quote);
+            if (end < 0)
             {
-                return false;
+                end = xml[at..].IndexOf(quote);
+                if (end < 0 || !PlainValue(xml.Slice(at, end)))
+                {
+                    return false;
+                }
             }
 
             value = (at, at + end);
@@ -1165,5 +1173,56 @@ internal ref partial struct Utf8RpcReader
         public static Range None { get; } = new(-1, -1);
 
         public bool IsNone => Start < 0;
+    }
+
+    /// <summary>
+    /// The length of a short value up to its closing quote when it is printable ASCII without '&lt;' or '&amp;'; -1 when
+    /// it is longer or holds anything else (the vectorized checks judge it then). Axis's ids and hrefs are a few bytes,
+    /// and for them a plain loop beats the two searches' calls.
+    /// </summary>
+    private static int ShortPlainValue(ReadOnlySpan<byte> rest, byte quote)
+    {
+        var limit = Math.Min(rest.Length, 24);
+        for (var i = 0; i < limit; i++)
+        {
+            var b = rest[i];
+            if (b == quote)
+            {
+                return i;
+            }
+
+            if (b is < 0x20 or >= 0x80 or (byte)'<' or (byte)'&')
+            {
+                return -1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The namespace declarations in scope, innermost last; a scope ends by truncating to its start.</summary>
+    private sealed class BindingStack
+    {
+        private (byte[] Prefix, string Uri)[] items = new (byte[], string)[8];
+
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<(byte[] Prefix, string Uri)> All => items.AsSpan(0, Count);
+
+        public void Add((byte[] Prefix, string Uri) binding)
+        {
+            if (Count == items.Length)
+            {
+                Array.Resize(ref items, items.Length * 2);
+            }
+
+            items[Count++] = binding;
+        }
+
+        public void Truncate(int count)
+        {
+            // The strings and arrays stay referenced by the reader's tables anyway; only the count matters.
+            Count = count;
+        }
     }
 }
