@@ -337,6 +337,12 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
     /// </summary>
     private void Escaped(ReadOnlySpan<byte> utf8)
     {
+        if (utf8.Length <= ShortText)
+        {
+            EscapedShort(utf8);
+            return;
+        }
+
         byte[]? rented = null;
         var copy = utf8.Length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(utf8.Length));
         try
@@ -393,6 +399,58 @@ internal sealed class Utf8EnvelopeWriter : IDisposable
     }
 
     /// <summary>The refusal of a character XML 1.0 cannot carry (the writer's callers see it as about a value they gave).</summary>
+    private const int ShortText = 128;
+
+    /// <summary>
+    /// <see cref="Escaped"/> for a short value (a name with an ampersand, a quoted company): one pass byte by byte into
+    /// room reserved up front (an escape is at most five bytes), instead of a search and a copy per piece.
+    /// </summary>
+    private void EscapedShort(ReadOnlySpan<byte> utf8)
+    {
+        Span<byte> copy = stackalloc byte[ShortText];
+        utf8.CopyTo(copy);
+        var source = copy[..utf8.Length];
+        Ensure(source.Length * 5);
+        var target = buffer.AsSpan(length);
+        var at = 0;
+        for (var i = 0; i < source.Length; i++)
+        {
+            var b = source[i];
+            scoped ReadOnlySpan<byte> entity;
+            switch (b)
+            {
+                case >= 0x20 and not (byte)'<' and not (byte)'>' and not (byte)'&' and not 0xEF:
+                case (byte)'\n' or (byte)'\t':
+                    target[at++] = b;
+                    continue;
+                case (byte)'<':
+                    entity = "&lt;"u8;
+                    break;
+                case (byte)'>':
+                    entity = "&gt;"u8;
+                    break;
+                case (byte)'&':
+                    entity = "&amp;"u8;
+                    break;
+                case (byte)'\r':
+                    entity = "&#xD;"u8;
+                    break;
+                case 0xEF when !(source[i + 1] == 0xBF && source[i + 2] is 0xBE or 0xBF):
+                    // U+F000..U+FFFD: plain text (the transcoder wrote whole characters, so both bytes follow).
+                    entity = source.Slice(i, 3);
+                    i += 2;
+                    break;
+                default:
+                    throw Unfit(b == 0xEF ? 0xFFFE + (source[i + 2] - 0xBE) : b, nameof(utf8));
+            }
+
+            entity.CopyTo(target[at..]);
+            at += entity.Length;
+        }
+
+        length += at;
+    }
+
     private static ArgumentException Unfit(int character, string paramName) =>
         new($"A value holds the character U+{character:X4}, which XML 1.0 cannot carry", paramName);
 
