@@ -24,6 +24,9 @@ internal sealed class PlatformCaller : IAsyncDisposable
     // many times.
     private const int MaxSessionResends = 4;
 
+    private static readonly RpcRead<int> Nothing = new(static _ => 0);
+    private static readonly RpcRead<string?> SessionId = new(static r => r.ReadString(r.Return));
+
     private readonly ISoapTransport transport;
     private readonly PlatformOptions options;
     private readonly TimeProvider time;
@@ -49,7 +52,10 @@ internal sealed class PlatformCaller : IAsyncDisposable
 
     internal SecretScrubber Scrubber { get; } = new();
 
-    public Task<T> CallAsync<T>(PlatformOperation operation, Func<string, SoapArg[]> args, Func<RpcResult, T> read, CancellationToken cancellationToken)
+    public Task<T> CallAsync<T>(PlatformOperation operation, Func<string, SoapArg[]> args, Func<RpcResult, T> read, CancellationToken cancellationToken) =>
+        CallAsync(operation, args, new RpcRead<T>(read), cancellationToken);
+
+    public Task<T> CallAsync<T>(PlatformOperation operation, Func<string, SoapArg[]> args, RpcRead<T> read, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         return WithRetriesAsync(operation, ct => InSessionAsync(operation, args, read, ct), cancellationToken);
@@ -74,7 +80,7 @@ internal sealed class PlatformCaller : IAsyncDisposable
         {
             // Not budgeted: ending the session cleanly matters more than the budget.
             var logout = PlatformContract.Session.Logout;
-            await WithRetriesAsync(logout, ct => SendAsync(logout, [SoapArg.String(current.Id)], static _ => 0, budgeted: false, ct), cancellationToken);
+            await WithRetriesAsync(logout, ct => SendAsync(logout, [SoapArg.String(current.Id)], Nothing, budgeted: false, ct), cancellationToken);
             Log.LoggedOut(logger, Calls.Total);
         }
         catch (PlatformException ex)
@@ -100,7 +106,7 @@ internal sealed class PlatformCaller : IAsyncDisposable
     /// One try of a call, in its concurrency slot: the current session (logging in if needed), then the call;
     /// on <c>Invalid sessionId</c> the dead session is dropped and the call sent again with the next one.
     /// </summary>
-    private async Task<T> InSessionAsync<T>(PlatformOperation operation, Func<string, SoapArg[]> args, Func<RpcResult, T> read, CancellationToken cancellationToken)
+    private async Task<T> InSessionAsync<T>(PlatformOperation operation, Func<string, SoapArg[]> args, RpcRead<T> read, CancellationToken cancellationToken)
     {
         // The newest session generation when this call was last refused; sessions up to it existed before the refusal.
         long? refusedAt = null;
@@ -188,7 +194,7 @@ internal sealed class PlatformCaller : IAsyncDisposable
             var id = await SendAsync(
                 PlatformContract.Session.Login,
                 [SoapArg.Long(options.MandatorId), SoapArg.String(options.User), SoapArg.String(options.Password)],
-                static r => r.ReadString(r.Return),
+                SessionId,
                 budgeted: true,
                 cancellationToken);
             if (string.IsNullOrWhiteSpace(id))
@@ -225,7 +231,7 @@ internal sealed class PlatformCaller : IAsyncDisposable
     }
 
     /// <summary>One HTTP exchange, counted (and checked against the budget) before it is sent.</summary>
-    private Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, Func<RpcResult, T> read, bool budgeted, CancellationToken cancellationToken)
+    private Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, RpcRead<T> read, bool budgeted, CancellationToken cancellationToken)
     {
         if (!Calls.TryCount(operation.Key, budgeted ? options.CallBudget : null))
         {

@@ -62,7 +62,7 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
         var codes = await caller.CallAsync(
             Op.Recipient.AddAll3,
             sid => [S(sid), L(recipientListId), L(optinProcessId), SoapArg.StringArray(recipientIds), SoapArg.StringArray(emailAddresses), SoapArg.StringArray(attributeNames), SoapArg.StringArrayArray(attributeValues)],
-            static r => r.ReadIntArray(r.Return),
+            RpcReads.IntArray,
             cancellationToken);
         return Codes(Op.Recipient.AddAll3, codes, recipientIds.Count);
     }
@@ -79,7 +79,7 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
         var codes = await caller.CallAsync(
             Op.Recipient.AddAll3Flat,
             sid => [S(sid), L(recipientListId), L(optinProcessId), SoapArg.StringArray(recipientIds), SoapArg.StringArray(emailAddresses), SoapArg.StringArray(attributeNames), SoapArg.StringArray(flatAttributeValues)],
-            static r => r.ReadIntArray(r.Return),
+            RpcReads.IntArray,
             cancellationToken);
         return Codes(Op.Recipient.AddAll3Flat, codes, recipientIds.Count);
     }
@@ -91,11 +91,11 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
         await caller.CallAsync(
             Op.Recipient.GetAllAdvancedFlat,
             sid => [S(sid), L(recipientListId), SoapArg.StringArray(attributeNames), L(recipientFilterId), S(orderByAttribute), SoapArg.Boolean(ascending), SoapArg.Int(pageStart), SoapArg.Int(pageSize)],
-            static r => r.ReadStringArray(r.Return),
+            RpcReads.StringArray,
             cancellationToken);
 
     async Task<IReadOnlyList<bool>> IRecipientService.RemoveAllAsync(long recipientListId, IReadOnlyList<string> recipientIds, CancellationToken cancellationToken) =>
-        await caller.CallAsync(Op.Recipient.RemoveAll, sid => [S(sid), L(recipientListId), SoapArg.StringArray(recipientIds)], static r => r.ReadBooleanArray(r.Return), cancellationToken);
+        await caller.CallAsync(Op.Recipient.RemoveAll, sid => [S(sid), L(recipientListId), SoapArg.StringArray(recipientIds)], RpcReads.BooleanArray, cancellationToken);
 
     // UnsubscribeWebservice
 
@@ -103,7 +103,7 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
         caller.CallAsync(Op.Unsubscribe.AddAll, sid => [S(sid), L(recipientListId), SoapArg.StringArray(recipientIds)], static _ => 0, cancellationToken);
 
     async Task<IReadOnlyList<bool>> IUnsubscribeService.ContainsAllAsync(IReadOnlyList<string> recipientIds, CancellationToken cancellationToken) =>
-        await caller.CallAsync(Op.Unsubscribe.ContainsAll, sid => [S(sid), SoapArg.StringArray(recipientIds)], static r => r.ReadBooleanArray(r.Return), cancellationToken);
+        await caller.CallAsync(Op.Unsubscribe.ContainsAll, sid => [S(sid), SoapArg.StringArray(recipientIds)], RpcReads.BooleanArray, cancellationToken);
 
     Task<int> IUnsubscribeService.GetCountAsync(CancellationToken cancellationToken) =>
         caller.CallAsync(Op.Unsubscribe.GetCount, sid => [S(sid)], static r => r.ReadInt(r.Return), cancellationToken);
@@ -111,10 +111,10 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
     // BlacklistWebservice
 
     async Task<IReadOnlyList<string?>> IBlacklistService.GetAllAdvancedFlatAsync(int pageStart, int pageSize, CancellationToken cancellationToken) =>
-        await caller.CallAsync(Op.Blacklist.GetAllAdvancedFlat, sid => [S(sid), SoapArg.Int(pageStart), SoapArg.Int(pageSize)], static r => r.ReadStringArray(r.Return), cancellationToken);
+        await caller.CallAsync(Op.Blacklist.GetAllAdvancedFlat, sid => [S(sid), SoapArg.Int(pageStart), SoapArg.Int(pageSize)], RpcReads.StringArray, cancellationToken);
 
     async Task<IReadOnlyList<bool>> IBlacklistService.AreBlacklistedAsync(IReadOnlyList<string> emailAddresses, CancellationToken cancellationToken) =>
-        await caller.CallAsync(Op.Blacklist.AreBlacklisted, sid => [S(sid), SoapArg.StringArray(emailAddresses)], static r => r.ReadBooleanArray(r.Return), cancellationToken);
+        await caller.CallAsync(Op.Blacklist.AreBlacklisted, sid => [S(sid), SoapArg.StringArray(emailAddresses)], RpcReads.BooleanArray, cancellationToken);
 
     // ClosedLoopWebservice
 
@@ -151,7 +151,7 @@ internal sealed class PlatformClient : IPlatformClient, IRecipientService, IUnsu
             var page = await caller.CallAsync(
                 operation,
                 sid => [S(sid), L(from), L(to), SoapArg.Int(start), SoapArg.Int(pageSize)],
-                static r => r.ReadStringMatrix(r.Return),
+                RpcReads.StringMatrix,
                 cancellationToken);
             foreach (var row in page)
             {

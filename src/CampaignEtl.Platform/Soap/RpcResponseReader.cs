@@ -25,7 +25,8 @@ internal sealed class SoapNode
 /// </summary>
 internal sealed class RpcResult(string operation, SoapNode? returnPart, Dictionary<string, SoapNode>? refs)
 {
-    private const int MaxHops = 32;
+    /// <summary>The longest href chain followed; a longer one is taken for a cycle.</summary>
+    internal const int MaxHops = 32;
 
     public string Operation { get; } = operation;
 

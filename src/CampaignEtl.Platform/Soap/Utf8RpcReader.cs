@@ -12,10 +12,11 @@ namespace CampaignEtl.Platform.Soap;
 /// unexpected element) makes it give up, and the caller reads the answer again with <see cref="RpcResponseReader"/>,
 /// which is the reference for every answer and owns every error message.
 /// </summary>
-internal ref struct Utf8RpcReader
+internal ref partial struct Utf8RpcReader
 {
     private const int MaxDepth = 64;
     private const int MaxAttributes = 32;
+    private const int Templates = 4;
     private const string XmlnsNamespace = "http://www.w3.org/2000/xmlns/";
     private const string XmlNamespace = "http://www.w3.org/XML/1998/namespace";
 
@@ -23,7 +24,7 @@ internal ref struct Utf8RpcReader
 
     // Markup and what needs decoding in text or attribute values; CR is normalised by XML, so it sends us back to XmlReader.
     private static readonly SearchValues<byte> TextStops = SearchValues.Create("<&\r]"u8);
-    private static readonly SearchValues<byte> ValueStops = SearchValues.Create("<&\t\n\r"u8);
+    private static readonly SearchValues<byte> ValueStops = SearchValues.Create(ValueStopBytes());
 
     // Single ASCII characters as strings, so the "0".."7" of a 1000-code answer cost nothing.
     private static readonly string[] OneChar = [.. Enumerable.Range(0, 128).Select(c => ((char)c).ToString())];
@@ -32,18 +33,32 @@ internal ref struct Utf8RpcReader
     private int pos;
 
     // In-scope namespace declarations, innermost last; a scope ends by truncating to its start.
-    private readonly List<(byte[] Prefix, string Uri)> bindings;
+    private readonly BindingStack bindings;
     private readonly List<(byte[] Bytes, string Name)> names;
     private readonly List<string> uris;
     private readonly (int Start, int PrefixLength, int Length, int ValueStart, int ValueEnd)[] attributes;
 
+    // Start tags read in full, kept as templates for the tags that repeat them (see FromTemplate); the last used first.
+    private readonly TagTemplate?[] templates;
+
+    // The typed path's flat nodes (Utf8RpcReader.Arrays.cs): pooled, returned when the read ends.
+    private FlatNode[]? flat;
+    private int flatCount;
+    private int[]? kids;
+    private int kidCount;
+    private int[]? pending;
+    private int pendingCount;
+    private int[]? byId;
+    private List<string>? texts;
+
     private Utf8RpcReader(ReadOnlySpan<byte> xml)
     {
         this.xml = xml;
-        bindings = new List<(byte[], string)>(8);
+        bindings = new BindingStack();
         names = new List<(byte[], string)>(8);
         uris = new List<string>(4);
         attributes = new (int, int, int, int, int)[MaxAttributes];
+        templates = new TagTemplate?[Templates];
     }
 
     /// <summary>The decoded answer, or null when the bytes are outside the fast subset (or not a plain answer); then read them with <see cref="RpcResponseReader"/>.</summary>
@@ -60,8 +75,12 @@ internal ref struct Utf8RpcReader
         }
     }
 
-    private RpcResult? ReadEnvelope(PlatformOperation operation)
+    private RpcResult? ReadEnvelope(PlatformOperation operation) => OpenBody(out var body) ? Body(operation, body) : null;
+
+    /// <summary>The prolog, the envelope and whatever comes before its Body (a Header, skipped whole), up to the Body's start tag.</summary>
+    private bool OpenBody(out StartTag body)
     {
+        body = default;
         if (xml.StartsWith("\uFEFF"u8))
         {
             pos = 3;
@@ -69,13 +88,13 @@ internal ref struct Utf8RpcReader
 
         if (!Prolog())
         {
-            return null;
+            return false;
         }
 
         // The envelope element.
         if (!Element(out var start) || start.Ns != SoapNamespaces.Envelope || start.Local != "Envelope" || start.Empty)
         {
-            return null;
+            return false;
         }
 
         // Its children up to the Body; anything before it (a Header) is skipped whole.
@@ -84,27 +103,23 @@ internal ref struct Utf8RpcReader
             SkipWhitespace();
             if (!At('<') || Peek(1) == '/')
             {
-                return null;
+                return false;
             }
 
             if (!Element(out var child))
             {
-                return null;
+                return false;
             }
 
             if (child.Ns == SoapNamespaces.Envelope && child.Local == "Body")
             {
-                if (child.Empty)
-                {
-                    return null;
-                }
-
-                return Body(operation, child);
+                body = child;
+                return !child.Empty;
             }
 
             if (!child.Empty && !Skip(child, 1))
             {
-                return null;
+                return false;
             }
         }
     }
@@ -193,7 +208,7 @@ internal ref struct Utf8RpcReader
             return null;
         }
 
-        var node = new SoapNode { Name = start.Local, Id = start.Id, Href = start.Href, IsNil = start.Nil };
+        var node = new SoapNode { Name = start.Local, Id = Value(start.Id), Href = Value(start.Href), IsNil = start.Nil };
         if (start.Empty)
         {
             return node;
@@ -284,39 +299,95 @@ internal ref struct Utf8RpcReader
     /// <summary>The XML declaration, if any: UTF-8 or none at all; other processing instructions and DOCTYPEs are not ours.</summary>
     private bool Prolog()
     {
-        if (xml[pos..].StartsWith("<?xml "u8))
+        if (xml[pos..].StartsWith("<?xml"u8) && !Declaration())
         {
-            var end = xml[pos..].IndexOf("?>"u8);
-            if (end < 0)
-            {
-                return false;
-            }
-
-            var declaration = xml.Slice(pos, end);
-            var encoding = declaration.IndexOf("encoding"u8);
-            if (encoding >= 0)
-            {
-                var rest = declaration[(encoding + "encoding".Length)..].TrimStart(" \t\n"u8);
-                if (rest.Length < 2 || rest[0] != '=')
-                {
-                    return false;
-                }
-
-                rest = rest[1..].TrimStart(" \t\n"u8);
-                if (rest.Length < 7 || (rest[0] != '"' && rest[0] != '\'') || !Ascii.EqualsIgnoreCase(rest.Slice(1, 5), "utf-8"u8) || rest[6] != rest[0])
-                {
-                    return false;
-                }
-            }
-
-            pos += end + 2;
+            return false;
         }
 
         SkipWhitespace();
         return At('<') && Peek(1) != '?' && Peek(1) != '!';
     }
 
-    private readonly ref struct StartTag(string local, string ns, int qname, int qnameLength, int scope, bool empty, string? id, string? href, bool nil)
+    /// <summary>
+    /// The XML declaration as XML 1.0 writes it: version 1.0, then optionally encoding UTF-8 and standalone yes or no,
+    /// in that order; any other declaration (or a broken one, which the reference refuses) is the reference's to judge.
+    /// </summary>
+    private bool Declaration()
+    {
+        pos += "<?xml".Length;
+        if (!Pseudo("version"u8, out var version) || !version.SequenceEqual("1.0"u8))
+        {
+            return false;
+        }
+
+        var mark = pos;
+        if (Pseudo("encoding"u8, out var encoding))
+        {
+            if (!Ascii.EqualsIgnoreCase(encoding, "utf-8"u8))
+            {
+                return false;
+            }
+
+            mark = pos;
+        }
+
+        pos = mark;
+        if (Pseudo("standalone"u8, out var standalone))
+        {
+            if (!standalone.SequenceEqual("yes"u8) && !standalone.SequenceEqual("no"u8))
+            {
+                return false;
+            }
+
+            mark = pos;
+        }
+
+        pos = mark;
+        SkipWhitespace();
+        if (!xml[pos..].StartsWith("?>"u8))
+        {
+            return false;
+        }
+
+        pos += 2;
+        return true;
+    }
+
+    /// <summary>One pseudo-attribute of the declaration: whitespace, the name, '=', a quoted value (no markup in it).</summary>
+    private bool Pseudo(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (!SkipWhitespace() || !xml[pos..].StartsWith(name))
+        {
+            return false;
+        }
+
+        pos += name.Length;
+        SkipWhitespace();
+        if (!At('='))
+        {
+            return false;
+        }
+
+        pos++;
+        SkipWhitespace();
+        if (pos >= xml.Length || (xml[pos] != '"' && xml[pos] != '\''))
+        {
+            return false;
+        }
+
+        var close = xml[(pos + 1)..].IndexOf(xml[pos]);
+        if (close < 0)
+        {
+            return false;
+        }
+
+        value = xml.Slice(pos + 1, close);
+        pos += close + 2;
+        return true;
+    }
+
+    private readonly ref struct StartTag(string local, string ns, int qname, int qnameLength, int scope, bool empty, Range id, Range href, bool nil)
     {
         public string Local { get; } = local;
 
@@ -332,9 +403,10 @@ internal ref struct Utf8RpcReader
 
         public bool Empty { get; } = empty;
 
-        public string? Id { get; } = id;
+        /// <summary>Where the value of the <c>id</c> attribute is in the input; <see cref="Range.None"/> without one.</summary>
+        public Range Id { get; } = id;
 
-        public string? Href { get; } = href;
+        public Range Href { get; } = href;
 
         public bool Nil { get; } = nil;
     }
@@ -348,6 +420,12 @@ internal ref struct Utf8RpcReader
             return false;
         }
 
+        if (FromTemplate(out tag))
+        {
+            return true;
+        }
+
+        var tagStart = pos;
         pos++;
         var qname = pos;
         if (!Name(out var prefixLength, out var nameLength))
@@ -419,8 +497,7 @@ internal ref struct Utf8RpcReader
             }
 
             var value = xml.Slice(valueStart, close);
-            // '<' is illegal in a value; references and whitespace that XML normalises are the reference reader's job.
-            if (value.IndexOfAny(ValueStops) >= 0)
+            if (!PlainValue(value))
             {
                 return false;
             }
@@ -460,8 +537,8 @@ internal ref struct Utf8RpcReader
             return false;
         }
 
-        string? id = null;
-        string? href = null;
+        var id = Range.None;
+        var href = Range.None;
         var nil = false;
         for (var i = 0; i < count; i++)
         {
@@ -472,11 +549,11 @@ internal ref struct Utf8RpcReader
             {
                 if (name.SequenceEqual("id"u8))
                 {
-                    id = Decode(value);
+                    id = new(valueStart, valueEnd);
                 }
                 else if (name.SequenceEqual("href"u8))
                 {
-                    href = Decode(value);
+                    href = new(valueStart, valueEnd);
                 }
 
                 continue;
@@ -503,17 +580,82 @@ internal ref struct Utf8RpcReader
 
         var local = Intern(xml.Slice(prefixLength == 0 ? qname : qname + prefixLength + 1, prefixLength == 0 ? nameLength : nameLength - prefixLength - 1));
         tag = new StartTag(local, ns, qname, nameLength, scope, empty, id, href, nil);
+        Remember(new TagTemplate(xml[tagStart..pos].ToArray(), Hole(id), Hole(href), local, ns, nameLength, empty, nil, bindings.All.ToArray(), scope));
         if (empty)
         {
             EndScope(scope);
         }
 
         return true;
+
+        (int Start, int End) Hole(Range value) => value.IsNone ? (-1, -1) : (value.Start - tagStart, value.End - tagStart);
+    }
+
+    /// <summary>
+    /// A start tag that repeats a template byte for byte, but for the values of <c>id</c> and <c>href</c>, under the
+    /// same namespace bindings (the same prefix arrays and URI strings, which are interned): it reads as the template
+    /// read, with its own id and href. Axis writes a thousand multiRefs or items that differ only there, and reading
+    /// each in full (names, attributes, prefixes) was most of the cost of a large answer.
+    /// </summary>
+    private bool FromTemplate(out StartTag tag)
+    {
+        tag = default;
+        var rest = xml[pos..];
+        for (var i = 0; i < templates.Length; i++)
+        {
+            var template = templates[i];
+            if (template is null)
+            {
+                return false;
+            }
+
+            if (!template.Match(rest, out var length, out var id, out var href) || !template.SameScope(bindings.All))
+            {
+                continue;
+            }
+
+            var scope = bindings.Count;
+            if (!template.Empty)
+            {
+                foreach (var declaration in template.Declarations)
+                {
+                    bindings.Add(declaration);
+                }
+            }
+
+            tag = new StartTag(template.Local, template.Ns, pos + 1, template.QNameLength, scope, template.Empty, id.Start < 0 ? Range.None : new(pos + id.Start, pos + id.End), href.Start < 0 ? Range.None : new(pos + href.Start, pos + href.End), template.Nil);
+            pos += length;
+            if (i > 0)
+            {
+                // Kept first while it matches: the next tag most likely repeats it again.
+                (templates[0], templates[i]) = (template, templates[0]);
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    private readonly void Remember(TagTemplate template)
+    {
+        // The oldest goes; the newest comes first.
+        Array.Copy(templates, 0, templates, 1, templates.Length - 1);
+        templates[0] = template;
     }
 
     /// <summary>An end tag at <c>&lt;/</c> matching the start tag's name at <paramref name="qname"/>.</summary>
     private bool EndTag(int scope, int qname, int qnameLength)
     {
+        // The common case, "</name>" right after "</": the name was checked at the start tag already.
+        var closing = pos + 2 + qnameLength;
+        if (closing < xml.Length && xml[closing] == '>' && xml.Slice(pos + 2, qnameLength).SequenceEqual(xml.Slice(qname, qnameLength)))
+        {
+            pos = closing + 1;
+            EndScope(scope);
+            return true;
+        }
+
         pos += 2;
         var start = pos;
         if (!Name(out _, out var length))
@@ -537,7 +679,7 @@ internal ref struct Utf8RpcReader
         return true;
     }
 
-    private void EndScope(int scope) => bindings.RemoveRange(scope, bindings.Count - scope);
+    private readonly void EndScope(int scope) => bindings.Truncate(scope);
 
     private string? Resolve(ReadOnlySpan<byte> prefix, bool forElement)
     {
@@ -551,9 +693,10 @@ internal ref struct Utf8RpcReader
             return XmlNamespace;
         }
 
-        for (var i = bindings.Count - 1; i >= 0; i--)
+        var all = bindings.All;
+        for (var i = all.Length - 1; i >= 0; i--)
         {
-            var (boundPrefix, uri) = bindings[i];
+            var (boundPrefix, uri) = all[i];
             if (prefix.SequenceEqual(boundPrefix))
             {
                 return uri;
@@ -814,6 +957,51 @@ internal ref struct Utf8RpcReader
         return text;
     }
 
+    /// <summary>
+    /// Whether an attribute value reads as its bytes: '&lt;' is illegal in a value, references and whitespace that XML
+    /// normalises are the reference reader's job, and so are control characters and UTF-8 that is broken or encodes
+    /// U+FFFE/U+FFFF (the reference refuses them; values the tree never decodes must be refused here too).
+    /// </summary>
+    private static bool PlainValue(ReadOnlySpan<byte> value)
+    {
+        var stop = value.IndexOfAny(ValueStops);
+        if (stop < 0)
+        {
+            return true;
+        }
+
+        var rest = value[stop..];
+        if (rest.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || rest.IndexOfAny((byte)'<', (byte)'&') >= 0)
+        {
+            return false;
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(rest) && rest.IndexOf(NonCharacterFFFE) < 0 && rest.IndexOf(NonCharacterFFFF) < 0;
+    }
+
+    private static ReadOnlySpan<byte> NonCharacterFFFE => [0xEF, 0xBF, 0xBE];
+
+    private static ReadOnlySpan<byte> NonCharacterFFFF => [0xEF, 0xBF, 0xBF];
+
+    private static byte[] ValueStopBytes()
+    {
+        var stops = new List<byte> { (byte)'<', (byte)'&' };
+        for (var b = 0; b < 0x20; b++)
+        {
+            stops.Add((byte)b);
+        }
+
+        for (var b = 0x80; b <= 0xFF; b++)
+        {
+            stops.Add((byte)b);
+        }
+
+        return [.. stops];
+    }
+
+    /// <summary>An attribute value the tag holds, decoded (it throws on what <see cref="Decode"/> refuses); null when absent.</summary>
+    private readonly string? Value(Range value) => value.IsNone ? null : Decode(xml[value.Start..value.End]);
+
     private string Intern(ReadOnlySpan<byte> name)
     {
         foreach (var (bytes, known) in names)
@@ -862,4 +1050,179 @@ internal ref struct Utf8RpcReader
     private readonly bool At(char c) => pos < xml.Length && xml[pos] == c;
 
     private readonly int Peek(int ahead) => pos + ahead < xml.Length ? xml[pos + ahead] : -1;
+
+    /// <summary>
+    /// A start tag read in full: its bytes (from <c>&lt;</c> to <c>&gt;</c>), where its id and href values are in them
+    /// (start -1: none), what it read to, and the namespace bindings it was read under and declared.
+    /// </summary>
+    private sealed class TagTemplate(byte[] bytes, (int Start, int End) id, (int Start, int End) href, string local, string ns, int qnameLength, bool empty, bool nil, (byte[] Prefix, string Uri)[] bindings, int scope)
+    {
+        private readonly (int Start, int End) first = id.Start >= 0 && (href.Start < 0 || id.Start < href.Start) ? id : href;
+        private readonly (int Start, int End) second = id.Start >= 0 && href.Start >= 0 ? (id.Start < href.Start ? href : id) : (-1, -1);
+        private readonly bool idFirst = id.Start >= 0 && (href.Start < 0 || id.Start < href.Start);
+
+        public string Local { get; } = local;
+
+        public string Ns { get; } = ns;
+
+        public int QNameLength { get; } = qnameLength;
+
+        public bool Empty { get; } = empty;
+
+        public bool Nil { get; } = nil;
+
+        /// <summary>The bindings the tag itself declares, in order.</summary>
+        public (byte[] Prefix, string Uri)[] Declarations { get; } = bindings[scope..];
+
+        private (byte[] Prefix, string Uri)[] Scope { get; } = bindings[..scope];
+
+        /// <summary>Whether the bindings in scope are the template's own (the same arrays and strings, in the same order).</summary>
+        public bool SameScope(ReadOnlySpan<(byte[] Prefix, string Uri)> current)
+        {
+            if (current.Length != Scope.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < Scope.Length; i++)
+            {
+                if (!ReferenceEquals(current[i].Prefix, Scope[i].Prefix) || !ReferenceEquals(current[i].Uri, Scope[i].Uri))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="xml"/> starts with this tag: the same bytes outside the id and href values, and in
+        /// them a value as the full read takes it (up to the template's closing quote, nothing XML would normalise).
+        /// </summary>
+        public bool Match(ReadOnlySpan<byte> xml, out int length, out (int Start, int End) id, out (int Start, int End) href)
+        {
+            length = 0;
+            id = (-1, -1);
+            href = (-1, -1);
+            var at = 0;
+            var from = 0;
+            (int Start, int End) firstValue = (-1, -1);
+            (int Start, int End) secondValue = (-1, -1);
+            if (first.Start >= 0 && !Value(xml, first, ref at, ref from, out firstValue))
+            {
+                return false;
+            }
+
+            if (second.Start >= 0 && !Value(xml, second, ref at, ref from, out secondValue))
+            {
+                return false;
+            }
+
+            var tail = bytes.AsSpan(from);
+            if (!xml[at..].StartsWith(tail))
+            {
+                return false;
+            }
+
+            length = at + tail.Length;
+            if (idFirst)
+            {
+                id = firstValue;
+                href = secondValue;
+            }
+            else
+            {
+                href = firstValue;
+                id = secondValue;
+            }
+
+            return true;
+        }
+
+        private bool Value(ReadOnlySpan<byte> xml, (int Start, int End) hole, ref int at, ref int from, out (int Start, int End) value)
+        {
+            value = default;
+            var same = bytes.AsSpan(from, hole.Start - from);
+            if (!xml[at..].StartsWith(same))
+            {
+                return false;
+            }
+
+            at += same.Length;
+            var quote = bytes[hole.End];
+            var end = ShortPlainValue(xml[at..], quote);
+            if (end < 0)
+            {
+                end = xml[at..].IndexOf(quote);
+                if (end < 0 || !PlainValue(xml.Slice(at, end)))
+                {
+                    return false;
+                }
+            }
+
+            value = (at, at + end);
+            at += end;
+            from = hole.End;
+            return true;
+        }
+    }
+
+    /// <summary>Where something is in the input, as byte offsets; <see cref="None"/> = absent.</summary>
+    private readonly record struct Range(int Start, int End)
+    {
+        public static Range None { get; } = new(-1, -1);
+
+        public bool IsNone => Start < 0;
+    }
+
+    /// <summary>
+    /// The length of a short value up to its closing quote when it is printable ASCII without '&lt;' or '&amp;'; -1 when
+    /// it is longer or holds anything else (the vectorized checks judge it then). Axis's ids and hrefs are a few bytes,
+    /// and for them a plain loop beats the two searches' calls.
+    /// </summary>
+    private static int ShortPlainValue(ReadOnlySpan<byte> rest, byte quote)
+    {
+        var limit = Math.Min(rest.Length, 24);
+        for (var i = 0; i < limit; i++)
+        {
+            var b = rest[i];
+            if (b == quote)
+            {
+                return i;
+            }
+
+            if (b is < 0x20 or >= 0x80 or (byte)'<' or (byte)'&')
+            {
+                return -1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The namespace declarations in scope, innermost last; a scope ends by truncating to its start.</summary>
+    private sealed class BindingStack
+    {
+        private (byte[] Prefix, string Uri)[] items = new (byte[], string)[8];
+
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<(byte[] Prefix, string Uri)> All => items.AsSpan(0, Count);
+
+        public void Add((byte[] Prefix, string Uri) binding)
+        {
+            if (Count == items.Length)
+            {
+                Array.Resize(ref items, items.Length * 2);
+            }
+
+            items[Count++] = binding;
+        }
+
+        public void Truncate(int count)
+        {
+            // The strings and arrays stay referenced by the reader's tables anyway; only the count matters.
+            Count = count;
+        }
+    }
 }

@@ -70,7 +70,7 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
         };
     }
 
-    public async Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, Func<RpcResult, T> read, SecretScrubber scrubber, CancellationToken cancellationToken)
+    public async Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, RpcRead<T> read, SecretScrubber scrubber, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var channel = factory.CreateChannel(AddressOf(operation.Service));
@@ -107,23 +107,29 @@ internal sealed class WcfSoapTransport : ISoapTransport, IDisposable
         }
     }
 
-    private static T Decode<T>(PlatformOperation operation, Message? reply, Func<RpcResult, T> read, SecretScrubber scrubber)
+    private static T Decode<T>(PlatformOperation operation, Message? reply, RpcRead<T> read, SecretScrubber scrubber)
     {
         if (reply is not RawReplyMessage { Bytes: { Count: > 0 } bytes })
         {
             throw PlatformException.BadResponse(operation.Key, "the answer is empty (no SOAP envelope)");
         }
 
-        // The fast reader takes the plain answers the platform sends; whatever it declines (faults, odd or broken
-        // XML) is read by the XmlReader path, which owns every error message.
+        // The fast readers take the plain answers the platform sends (arrays typed, without a tree); whatever they
+        // decline (faults, odd or broken XML, values the tree's readers refuse) is read by the XmlReader path, which
+        // owns every error message.
+        if (read.TryReadTyped(bytes.AsSpan(), operation, out var typed))
+        {
+            return typed;
+        }
+
         if (Utf8RpcReader.TryRead(bytes.AsSpan(), operation) is { } fast)
         {
-            return read(fast);
+            return read.Read(fast);
         }
 
         using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         using var reader = XmlReader.Create(stream, ReaderSettings);
-        return read(RpcResponseReader.ReadEnvelope(reader, operation, scrubber));
+        return read.Read(RpcResponseReader.ReadEnvelope(reader, operation, scrubber));
     }
 
     private EndpointAddress AddressOf(PlatformService service)

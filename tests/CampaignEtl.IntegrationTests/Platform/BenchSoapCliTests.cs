@@ -18,7 +18,7 @@ public sealed class BenchSoapCliTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task BenchSoap_OneCallJson_ReportsBothPhasesAndEveryCallInserted(bool sandboxProcess)
+    public async Task BenchSoap_OneCallJson_ReportsEveryPhaseAndEveryCallInserted(bool sandboxProcess)
     {
         string[] args = ["bench", "soap", "--calls", "1", "--warmup", "0", "--json", .. sandboxProcess ? new[] { "--sandbox-process" } : []];
         var result = await Support.Cli.RunAsync(Path.GetTempPath(), args);
@@ -32,8 +32,11 @@ public sealed class BenchSoapCliTests
         root.GetProperty("sandboxInChildProcess").GetBoolean().ShouldBe(sandboxProcess);
         root.GetProperty("clientCpuMsPerCall").GetDouble().ShouldBeGreaterThanOrEqualTo(0);
         root.GetProperty("floorCpuMsPerCall").GetDouble().ShouldBeGreaterThanOrEqualTo(0);
-        root.GetProperty("phases").GetArrayLength().ShouldBe(4);
+        root.GetProperty("pooledFloor").GetProperty("cpuMs").GetDouble().ShouldBeGreaterThanOrEqualTo(0);
+        root.GetProperty("cpuRatioToPooledFloor").GetDouble().ShouldBeGreaterThanOrEqualTo(0);
+        // Floor, pooled floor, client, client, pooled floor, floor.
+        root.GetProperty("phases").GetArrayLength().ShouldBe(6);
         // login, then per phase clear, clear and getCount; the client's own two phases add 10 warm-up calls and 1 measured addAll3Flat each.
-        root.GetProperty("clientCallsCounted").GetInt64().ShouldBe(1 + (4 * 3) + (2 * 11));
+        root.GetProperty("clientCallsCounted").GetInt64().ShouldBe(1 + (6 * 3) + (2 * 11));
     }
 }

@@ -90,7 +90,7 @@ public sealed class PlatformOperationsTests
         }, Ct);
         using var transport = new WcfSoapTransport(new PlatformOptions { Endpoint = $"http://127.0.0.1:{port}/soap11/", Timeout = TimeSpan.FromSeconds(10) });
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(PlatformContract.Recipient.Clear, [SoapArg.String("s"), SoapArg.Long(1)], static _ => 0, new SecretScrubber(), Ct));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(PlatformContract.Recipient.Clear, [SoapArg.String("s"), SoapArg.Long(1)], new RpcRead<int>(static _ => 0), new SecretScrubber(), Ct));
 
         ex.IsTransient.ShouldBeTrue();
         ex.Message.ShouldStartWith("RecipientWebservice.clear: ");
@@ -107,7 +107,7 @@ public sealed class PlatformOperationsTests
         });
         using var transport = new WcfSoapTransport(new PlatformOptions { Endpoint = server.Endpoint.ToString(), Timeout = TimeSpan.FromSeconds(1) });
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(PlatformContract.Recipient.Clear, [SoapArg.String("s"), SoapArg.Long(1)], static _ => 0, new SecretScrubber(), Ct));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(PlatformContract.Recipient.Clear, [SoapArg.String("s"), SoapArg.Long(1)], new RpcRead<int>(static _ => 0), new SecretScrubber(), Ct));
 
         ex.IsTransient.ShouldBeTrue();
         ex.Message.ShouldBe("RecipientWebservice.clear: no answer within the timeout of 00:00:01 (Platform:Timeout)");
@@ -139,7 +139,7 @@ public sealed class PlatformOperationsTests
 
         public string? FailOperation { get; init; }
 
-        public Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, Func<RpcResult, T> read, SecretScrubber scrubber, CancellationToken cancellationToken)
+        public Task<T> SendAsync<T>(PlatformOperation operation, SoapArg[] args, RpcRead<T> read, SecretScrubber scrubber, CancellationToken cancellationToken)
         {
             lock (Sent)
             {
@@ -158,7 +158,7 @@ public sealed class PlatformOperationsTests
 
             var xml = Answer(operation);
             using var reader = XmlReader.Create(new StringReader(xml));
-            return Task.FromResult(read(RpcResponseReader.ReadEnvelope(reader, operation, scrubber)));
+            return Task.FromResult(read.Read(RpcResponseReader.ReadEnvelope(reader, operation, scrubber)));
         }
 
         private static string Answer(PlatformOperation operation)

@@ -113,12 +113,15 @@ public sealed class RpcRequestWriterTests
     [InlineData(0x0007)]
     [InlineData(0xD800)] // built in code: attribute data cannot hold a lone surrogate
     [InlineData(0xFFFF)]
+    [InlineData(0xFFFE)]
+    [InlineData(0x001F)]
     public void WriteEnvelope_CharacterXmlCannotCarry_IsRefusedWithoutEchoingTheValue(int character)
     {
-        var value = "bad " + (char)character + " value";
+        var value = "bad " + (char)character + " value, long enough for a vector";
         var ex = Should.Throw<ArgumentException>(() => Write(Op.Unsubscribe.ContainsAll, [SoapArg.String("sid"), SoapArg.StringArray(["ok", value])]));
 
         ex.Message.ShouldNotContain(value);
+        ex.Message.ShouldContain($"U+{character:X4}");
     }
 
     [Fact]
@@ -138,7 +141,15 @@ public sealed class RpcRequestWriterTests
     [Fact]
     public void WriteEnvelope_EveryOperationAndPartKind_SameBytesAsTheXmlWriterReference()
     {
-        string?[] values = ["a<b>&c", "line1\nline2\tend", "emoji \U0001F600 ok", "Müller \uE000 \uFFFD", "", "]]>", null, "\"quoted\" 'single'"];
+        string?[] values =
+        [
+            "a<b>&c", "line1\nline2\tend", "line1\r\nline2\r", "emoji \U0001F600 ok", "Müller \uE000 \uFFFD \uF000", "", "]]>", null, "\"quoted\" 'single'",
+            // Plain ASCII in 16- and 8-character blocks and the overlapping last block, with markup at each end of them.
+            "1234567", "12345678", "123456789abcdef", "0123456789abcdef", "0123456789abcdef0", "0123456789abcdef<", "<123456789abcdef", "1234567&", "&1234567890", "0123&56789abcdefXYZ", "0123456789a>cdef0123456789", "0123456789abcdef012345678<",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ~ !", "del \u007F end", "Zoë & <Ærø> \"Müller\" 17",
+            // Escaped from a copy longer than the stack's.
+            new string('a', 600) + "&" + new string('é', 300) + "<\r>",
+        ];
         IReadOnlyList<IReadOnlyList<string?>> rows = [values, [], null!, ["x"]];
         var cases = new List<(CampaignEtl.Platform.PlatformOperation, SoapArg[])>
         {

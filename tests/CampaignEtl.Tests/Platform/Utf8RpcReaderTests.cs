@@ -109,6 +109,35 @@ public sealed class Utf8RpcReaderTests
     }
 
     [Theory]
+    [InlineData("<?xml versy>")]
+    [InlineData("<?xml version=\"1.0\" encog=\"UTF-8\"?>")]
+    [InlineData("<?xml version=\"1.1\" encoding=\"UTF-8\"?>")]
+    [InlineData("<?xml encoding=\"UTF-8\" version=\"1.0\"?>")]
+    [InlineData("<?xml version=\"1.0\" x encoding=\"UTF-8\"?>")]
+    [InlineData("<?xml version=\"1.0\" standalone=\"maybe\"?>")]
+    public void TryRead_BrokenXmlDeclaration_DeclinesAsTheReferenceRefusesIt(string prolog)
+    {
+        var bytes = Encoding.UTF8.GetBytes(StringAnswer("sid").Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", prolog, StringComparison.Ordinal));
+
+        Utf8RpcReader.TryRead(bytes, Op.Session.Login).ShouldBeNull();
+        Reference(bytes, Op.Session.Login).Error.ShouldNotBeNull();
+    }
+
+    [Theory]
+    [InlineData("<?xml version='1.0'?>")]
+    [InlineData("<?xml version = \"1.0\"\n encoding = 'utf-8' standalone=\"yes\" ?>")]
+    [InlineData("")]
+    public void TryRead_XmlDeclarationOfUtf8OrNone_IsRead(string prolog)
+    {
+        var bytes = Encoding.UTF8.GetBytes(StringAnswer("sid").Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", prolog, StringComparison.Ordinal));
+
+        var fast = Utf8RpcReader.TryRead(bytes, Op.Session.Login);
+
+        fast.ShouldNotBeNull();
+        Dump(fast).ShouldBe(Reference(bytes, Op.Session.Login).Dump);
+    }
+
+    [Theory]
     [InlineData("</ns1:loginResponse>", "</ns1:loginResponsX>")]
     [InlineData("xmlns:ns1=", "xmlns:nsX=")]
     [InlineData("<loginReturn xsi:type", "<loginReturn a=\"1\" a=\"2\" xsi:type")]
@@ -152,7 +181,8 @@ public sealed class Utf8RpcReaderTests
         Dump(result).ShouldBe(Reference(bytes, Op.Session.Login).Dump);
     }
 
-    private static PlatformOperation OperationOf(string fixture)
+    /// <summary>The operation a fixture answers, by the name before its first underscore.</summary>
+    internal static PlatformOperation OperationOf(string fixture)
     {
         var name = fixture[..fixture.IndexOf('_', StringComparison.Ordinal)];
         return Op.Operations.FirstOrDefault(o => o.Name == name && o.Service != Op.BlacklistService) ?? Op.Recipient.GetCount;

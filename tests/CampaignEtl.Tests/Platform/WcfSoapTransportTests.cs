@@ -16,7 +16,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Fixture("getCount_multiref-after.xml"));
         using var transport = Transport(server);
 
-        var count = await transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(4711), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken);
+        var count = await transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(4711), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken);
 
         count.ShouldBe(42);
         var request = server.Requests.Single();
@@ -34,7 +34,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Fixture("fault_invalid-sessionid.xml", 500));
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformFaultException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformFaultException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.Kind.ShouldBe(PlatformFaultKind.InvalidSessionId);
     }
@@ -45,7 +45,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Html500());
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.ShouldNotBeOfType<PlatformFaultException>();
         ex.Message.ShouldContain("RecipientWebservice.getCount");
@@ -59,7 +59,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Unavailable503());
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.Message.ShouldContain("503");
         ex.IsTransient.ShouldBeTrue();
@@ -71,7 +71,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Fixture("getCount_truncated.xml"));
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.Message.ShouldContain("broken or truncated");
     }
@@ -82,7 +82,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Fixture("getCount_wrong-namespace.xml"));
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.Message.ShouldContain("is in namespace 'urn:api.broadmail.de/soap11/RpcRecipientList'");
     }
@@ -93,7 +93,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => CannedResponse.Fixture("getOutBounces_multiref-out-of-order.xml"));
         using var transport = Transport(server);
 
-        var rows = await transport.SendAsync(Op.ClosedLoop.GetOutBounces, [SoapArg.String("sid-1"), SoapArg.Long(0), SoapArg.Long(1), SoapArg.Int(0), SoapArg.Int(1000)], static r => r.ReadStringMatrix(r.Return), Scrubber, TestContext.Current.CancellationToken);
+        var rows = await transport.SendAsync(Op.ClosedLoop.GetOutBounces, [SoapArg.String("sid-1"), SoapArg.Long(0), SoapArg.Long(1), SoapArg.Int(0), SoapArg.Int(1000)], RpcReads.StringMatrix, Scrubber, TestContext.Current.CancellationToken);
 
         rows.Length.ShouldBe(2);
         rows[1][0].ShouldBe("carl@example.org");
@@ -105,7 +105,7 @@ public sealed class WcfSoapTransportTests
         await using var server = new CannedSoapServer(_ => new CannedResponse(404, "text/html", "<html>Not Found</html>"u8.ToArray()));
         using var transport = Transport(server);
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.Message.ShouldBe("RecipientWebservice.getCount: HTTP 404: no such service at the endpoint (check Platform:Endpoint)");
         ex.IsTransient.ShouldBeFalse();
@@ -122,7 +122,7 @@ public sealed class WcfSoapTransportTests
 
         using var transport = new WcfSoapTransport(new PlatformOptions { Endpoint = endpoint.ToString(), Timeout = TimeSpan.FromSeconds(10) });
 
-        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], static r => r.ReadInt(r.Return), Scrubber, TestContext.Current.CancellationToken));
+        var ex = await Should.ThrowAsync<PlatformException>(() => transport.SendAsync(Op.Recipient.GetCount, [SoapArg.String("sid-1"), SoapArg.Long(1), SoapArg.Long(0)], new RpcRead<int>(static r => r.ReadInt(r.Return)), Scrubber, TestContext.Current.CancellationToken));
 
         ex.IsTransient.ShouldBeTrue();
         ex.Message.ShouldBe("RecipientWebservice.getCount: the connection failed (Connection refused)");
