@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using CampaignEtl.Crm.Suppression;
 using Microsoft.Data.Sqlite;
 
@@ -6,8 +7,9 @@ namespace CampaignEtl.Pipeline.Suppress;
 /// <summary>
 /// De-duplicates the events of one attempt in a scratch SQLite file under Data:Folder/tmp (memory does not
 /// grow with the number of events): an event whose key is already staged is a duplicate. Only the keys are
-/// kept: the events themselves go straight into the result files as they are read, in the order they were
-/// first seen. Deleted on dispose.
+/// kept, as the 32 bytes of their SHA-256 (the ledger's key spelled in hex would be twice as long): the events
+/// themselves go straight into the result files as they are read, in the order they were first seen. Deleted
+/// on dispose.
 /// </summary>
 internal sealed class EventStaging : IAsyncDisposable
 {
@@ -37,14 +39,14 @@ internal sealed class EventStaging : IAsyncDisposable
         {
             create.CommandText = """
                 PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-                CREATE TABLE seen (event_key TEXT PRIMARY KEY) WITHOUT ROWID;
+                CREATE TABLE seen (event_hash BLOB PRIMARY KEY) WITHOUT ROWID;
                 """;
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT OR IGNORE INTO seen (event_key) VALUES ($k)";
-        insert.Parameters.Add(new SqliteParameter { ParameterName = "$k", SqliteType = SqliteType.Text, Value = DBNull.Value });
+        insert.CommandText = "INSERT OR IGNORE INTO seen (event_hash) VALUES ($k)";
+        insert.Parameters.Add(new SqliteParameter { ParameterName = "$k", SqliteType = SqliteType.Blob, Value = DBNull.Value });
         return new EventStaging(connection, insert, path);
     }
 
@@ -57,7 +59,9 @@ internal sealed class EventStaging : IAsyncDisposable
             _insert.Transaction = _tx;
         }
 
-        _key.Value = e.Key();
+        var hash = new byte[SHA256.HashSizeInBytes];
+        e.KeyHash(hash);
+        _key.Value = hash;
         var added = await _insert.ExecuteNonQueryAsync(cancellationToken) > 0;
         if (++_pending >= RowsPerTransaction)
         {
