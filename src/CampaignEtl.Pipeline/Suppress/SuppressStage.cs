@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using CampaignEtl.Crm.Store;
 using CampaignEtl.Crm.Suppression;
 using CampaignEtl.Pipeline.Archive;
@@ -261,7 +260,8 @@ public sealed class SuppressStage(
     {
         var source = "soap:" + operation;
         var tally = new SourceTally(source);
-        rows = ReadAheadAsync(rows, ct);
+        // The next page is fetched while this one is archived, parsed and staged (see ReadAhead).
+        rows = ReadAhead.ReadAsync(rows, ReadAheadRows, ct);
         if (run.Context.Archive is not { } archive)
         {
             await foreach (var row in rows.WithCancellation(ct))
@@ -295,55 +295,6 @@ public sealed class SuppressStage(
 
         await raw.CommitAsync(tally.Read, ct);
         Finish(run, tally);
-    }
-
-    /// <summary>
-    /// The rows of a closed-loop read, fetched on the thread pool up to <see cref="ReadAheadRows"/> ahead of the caller:
-    /// the platform answers the next page while this one's rows are archived, parsed and staged, instead of each waiting
-    /// for the other. The read's own failure is rethrown as it came.
-    /// </summary>
-    private static async IAsyncEnumerable<IReadOnlyList<string?>> ReadAheadAsync(
-        IAsyncEnumerable<IReadOnlyList<string?>> rows, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        var channel = Channel.CreateBounded<IReadOnlyList<string?>>(new BoundedChannelOptions(ReadAheadRows) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var reading = Task.Run(
-            async () =>
-            {
-                try
-                {
-                    await foreach (var row in rows.WithCancellation(stop.Token))
-                    {
-                        await channel.Writer.WriteAsync(row, stop.Token);
-                    }
-                }
-                finally
-                {
-                    channel.Writer.Complete();
-                }
-            },
-            CancellationToken.None);
-        var drained = false;
-        try
-        {
-            await foreach (var row in channel.Reader.ReadAllAsync(ct))
-            {
-                yield return row;
-            }
-
-            drained = true;
-        }
-        finally
-        {
-            if (!drained)
-            {
-                // The caller stopped early (its own failure, or cancellation): the read stops too, and the caller's reason is the one reported.
-                await stop.CancelAsync();
-                await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
-        await reading;
     }
 
     private async Task ReadDropAsync(RunState run, CancellationToken ct)
