@@ -54,7 +54,15 @@ public sealed record SuppressionEvent(
     /// </summary>
     public string Key()
     {
-        // Computed twice per event (staging, ledger): built in pooled buffers, so only the key itself is allocated.
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        KeyHash(hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>The SHA-256 that <see cref="Key"/> spells in hex, into <paramref name="destination"/> (32 bytes).</summary>
+    public void KeyHash(Span<byte> destination)
+    {
+        // Computed twice per event (staging, ledger): built in pooled buffers, so nothing is allocated.
         var email = Email.AsSpan().Trim();
         var chars = ArrayPool<char>.Shared.Rent(RecipientId.Length + (2 * email.Length) + 64);
         byte[]? bytes = null;
@@ -71,9 +79,7 @@ public sealed record SuppressionEvent(
 
             bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(length));
             var count = Encoding.UTF8.GetBytes(text[..length], bytes);
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(bytes.AsSpan(0, count), hash);
-            return Convert.ToHexStringLower(hash);
+            SHA256.HashData(bytes.AsSpan(0, count), destination);
         }
         finally
         {

@@ -28,8 +28,12 @@ public sealed class SuppressOptions
     /// <summary>Soft bounces that count as bounced; null asks the platform (getBounceCounterThreshold).</summary>
     public int? SoftBounceThreshold { get; set; }
 
-    /// <summary>Events per CRM transaction. Default 500.</summary>
-    public int BatchSize { get; set; } = 500;
+    /// <summary>
+    /// Events per CRM transaction. Default 5000, as ingest: each commit writes every page the batch touched to the
+    /// log, and the ledger's pages (random keys) and the index pages are touched again by every batch, so 500 wrote
+    /// about 40 % more to disk and took about 1.5 times as long to apply 50,000 events on a CRM of a million people.
+    /// </summary>
+    public int BatchSize { get; set; } = 5000;
 }
 
 public sealed class SuppressOptionsValidator : IValidateOptions<SuppressOptions>

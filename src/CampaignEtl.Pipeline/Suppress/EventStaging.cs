@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using CampaignEtl.Crm.Suppression;
 using Microsoft.Data.Sqlite;
 
@@ -7,13 +6,17 @@ namespace CampaignEtl.Pipeline.Suppress;
 
 /// <summary>
 /// De-duplicates the events of one attempt in a scratch SQLite file under Data:Folder/tmp (memory does not
-/// grow with the number of events): an event whose key is already staged is a duplicate. Deleted on dispose.
+/// grow with the number of events): an event whose key is already staged is a duplicate. Only the keys are
+/// kept, as the 32 bytes of their SHA-256 (the ledger's key spelled in hex would be twice as long): the events
+/// themselves go straight into the result files as they are read, in the order they were first seen. Deleted
+/// on dispose.
 /// </summary>
 internal sealed class EventStaging : IAsyncDisposable
 {
     private const int RowsPerTransaction = 10_000;
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
+    private readonly SqliteParameter _key;
     private readonly string _path;
     private SqliteTransaction? _tx;
     private int _pending;
@@ -22,6 +25,7 @@ internal sealed class EventStaging : IAsyncDisposable
     {
         _connection = connection;
         _insert = insert;
+        _key = insert.Parameters[0];
         _path = path;
     }
 
@@ -35,23 +39,18 @@ internal sealed class EventStaging : IAsyncDisposable
         {
             create.CommandText = """
                 PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-                CREATE TABLE event (seq INTEGER PRIMARY KEY, event_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, recipient_id TEXT NOT NULL,
-                    email TEXT NOT NULL, list_id INTEGER, occurred_at INTEGER NOT NULL, reason TEXT NOT NULL, mailing_id TEXT NOT NULL, source TEXT NOT NULL);
+                CREATE TABLE seen (event_hash BLOB PRIMARY KEY) WITHOUT ROWID;
                 """;
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT OR IGNORE INTO event (event_key, kind, recipient_id, email, list_id, occurred_at, reason, mailing_id, source) VALUES ($k, $kind, $r, $e, $l, $t, $reason, $m, $s)";
-        foreach (var name in new[] { "$k", "$kind", "$r", "$e", "$l", "$t", "$reason", "$m", "$s" })
-        {
-            insert.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
-        }
-
+        insert.CommandText = "INSERT OR IGNORE INTO seen (event_hash) VALUES ($k)";
+        insert.Parameters.Add(new SqliteParameter { ParameterName = "$k", SqliteType = SqliteType.Blob, Value = DBNull.Value });
         return new EventStaging(connection, insert, path);
     }
 
-    /// <summary>Stages the event; false when the same event is already staged (a duplicate).</summary>
+    /// <summary>Stages the event's key; false when the same event is already staged (a duplicate).</summary>
     public async Task<bool> AddAsync(SuppressionEvent e, CancellationToken cancellationToken)
     {
         if (_tx is null)
@@ -60,44 +59,20 @@ internal sealed class EventStaging : IAsyncDisposable
             _insert.Transaction = _tx;
         }
 
-        var p = _insert.Parameters;
-        p["$k"].Value = e.Key();
-        p["$kind"].Value = e.Kind.ToText();
-        p["$r"].Value = e.RecipientId;
-        p["$e"].Value = e.Email;
-        p["$l"].Value = (object?)e.ListId ?? DBNull.Value;
-        p["$t"].Value = e.OccurredAt.ToUnixTimeMilliseconds();
-        p["$reason"].Value = e.Reason;
-        p["$m"].Value = e.MailingId;
-        p["$s"].Value = e.Source;
+        var hash = new byte[SHA256.HashSizeInBytes];
+        e.KeyHash(hash);
+        _key.Value = hash;
         var added = await _insert.ExecuteNonQueryAsync(cancellationToken) > 0;
         if (++_pending >= RowsPerTransaction)
         {
-            await FlushAsync(cancellationToken);
+            await _tx.CommitAsync(cancellationToken);
+            await _tx.DisposeAsync();
+            _tx = null;
+            _insert.Transaction = null;
+            _pending = 0;
         }
 
         return added;
-    }
-
-    /// <summary>The staged events of the given kinds in the order they were read.</summary>
-    public async IAsyncEnumerable<SuppressionEvent> ReadAsync(bool unsubscribes, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await FlushAsync(cancellationToken);
-        await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT kind, recipient_id, email, list_id, occurred_at, reason, mailing_id, source FROM event WHERE "
-            + (unsubscribes ? "kind = 'unsubscribe'" : "kind <> 'unsubscribe'") + " ORDER BY seq";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (!SuppressionKinds.TryParse(reader.GetString(0), out var kind))
-            {
-                throw new InvalidOperationException("The staging table holds an unknown kind.");
-            }
-
-            yield return new SuppressionEvent(
-                kind, reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetString(5), reader.GetString(6), reader.GetString(7));
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -118,19 +93,4 @@ internal sealed class EventStaging : IAsyncDisposable
             // The next attempt's scratch file has another name; a leftover is removed with the tmp folder.
         }
     }
-
-    private async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_tx is not null)
-        {
-            await _tx.CommitAsync(cancellationToken);
-            await _tx.DisposeAsync();
-            _tx = null;
-            _insert.Transaction = null;
-        }
-
-        _pending = 0;
-    }
-
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -36,6 +36,9 @@ public sealed class SuppressStage(
     /// <summary>The end of the last applied SOAP window, in the CRM's sync_watermark table.</summary>
     public const string WatermarkName = "suppress:soap:until";
 
+    /// <summary>Rows a closed-loop read may run ahead of the stage: two of the client's pages (1000 rows each).</summary>
+    private const int ReadAheadRows = 2000;
+
     private const string PlatformOutbounces = "outbounces";
     private const string PlatformUnsubscribes = "unsubscribes";
     private static readonly FileCounterpart Platform = new("optimizely-campaign");
@@ -77,47 +80,22 @@ public sealed class SuppressStage(
             ambiguities.WriteHeader(SuppressColumns.Ambiguities);
             var run = new RunState(context, counts, rejects, rejectsStream, ambiguities);
 
-            await using (var staging = await EventStaging.CreateAsync(dataOptions.Value.TempFolder, cancellationToken))
+            var temp = dataOptions.Value.TempFolder;
+            await using (var staging = await EventStaging.CreateAsync(temp, cancellationToken))
+            await using (var bounces = ResultFile.Create(archive, temp, "bounces_" + suffix, unsubscribes: false))
+            await using (var unsubscriptions = ResultFile.Create(archive, temp, "unsubscriptions_" + suffix, unsubscribes: true))
             {
-                run.Staging = staging;
-                var applied = false;
+                (run.Staging, run.Bounces, run.Unsubscriptions) = (staging, bounces, unsubscriptions);
                 if (_options.Source == SuppressOptions.SourceDrop)
                 {
                     await ReadDropAsync(run, cancellationToken);
-                }
-                else if (archive is not null)
-                {
-                    await ReadSoapAndApplyAsync(run, archive, suffix, cancellationToken);
-                    applied = true;
+                    await bounces.CommitAsync(cancellationToken);
+                    await unsubscriptions.CommitAsync(cancellationToken);
+                    await ApplyAsync(run, ReadResultsAsync([bounces, unsubscriptions], cancellationToken), cancellationToken);
                 }
                 else
                 {
-                    await using var client = platform.Create();
-                    try
-                    {
-                        await ReadSoapAsync(run, client, afterBounces: null, cancellationToken);
-                        run.SoftBounceThreshold = await SoftBounceThresholdAsync(client, cancellationToken);
-                    }
-                    finally
-                    {
-                        counts.PlatformCalls = client.Calls.Total;
-                        context.Progress.SetPlatformCalls(counts.PlatformCalls);
-                    }
-                }
-
-                if (applied)
-                {
-                    // The SOAP source with an archive applied its events itself, the bounces while the unsubscribes were read.
-                }
-                else if (archive is null)
-                {
-                    await ApplyAsync(run, FromStaging(staging, cancellationToken), cancellationToken);
-                }
-                else
-                {
-                    await using var bounces = await WriteResultAsync(run, archive, "bounces_" + suffix, "bounces", unsubscribes: false, cancellationToken);
-                    await using var unsubscriptions = await WriteResultAsync(run, archive, "unsubscriptions_" + suffix, "unsubscriptions", unsubscribes: true, cancellationToken);
-                    await ApplyAsync(run, ReadResultsAsync(archive.Layout, [bounces, unsubscriptions], cancellationToken), cancellationToken);
+                    await ReadSoapAndApplyAsync(run, cancellationToken);
                 }
             }
 
@@ -162,17 +140,15 @@ public sealed class SuppressStage(
     }
 
     /// <summary>
-    /// The SOAP source with an archive. Bounces come only from getOutBounces and getResponses, so once those are read
-    /// the bounces result file is complete: it is written and applied (on the thread pool) while getUnsubscribes, the
-    /// longest read, is still paging. The unsubscriptions are applied after it, with the same writer, so the files, the
-    /// order of application and the outcomes are those of reading everything first. The rejects of the bounces'
-    /// application go to a scratch file meanwhile and are appended after the read's own rejects, in the same order as before.
+    /// The SOAP source. Bounces come only from getOutBounces and getResponses, so once those are read the bounces
+    /// result file is complete: it is committed and applied (on the thread pool) while getUnsubscribes, the longest
+    /// read, is still paging. The unsubscriptions are applied after it, with the same writer, so the files, the order
+    /// of application and the outcomes are those of reading everything first. The rejects of the bounces' application
+    /// go to a scratch file meanwhile and are appended after the read's own rejects, in the same order as before.
     /// </summary>
-    private async Task ReadSoapAndApplyAsync(RunState run, ArchiveAttempt archive, string suffix, CancellationToken ct)
+    private async Task ReadSoapAndApplyAsync(RunState run, CancellationToken ct)
     {
         using var overlap = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        ArchiveFileWriter? bounces = null;
-        ArchiveFileWriter? unsubscriptions = null;
         Task? applying = null;
         Directory.CreateDirectory(dataOptions.Value.TempFolder);
         var deferred = new FileStream(
@@ -189,15 +165,14 @@ public sealed class SuppressStage(
                     await ReadSoapAsync(run, client, async () =>
                     {
                         run.SoftBounceThreshold = await SoftBounceThresholdAsync(client, overlap.Token);
-                        bounces = await WriteResultAsync(run, archive, "bounces_" + suffix, "bounces", unsubscribes: false, overlap.Token);
+                        await run.Bounces!.CommitAsync(overlap.Token);
                         run.Writer = await OpenWriterAsync(run, overlap.Token);
-                        var file = bounces;
                         applying = Task.Run(
                             async () =>
                             {
                                 try
                                 {
-                                    await ApplyEventsAsync(run, ReadResultsAsync(archive.Layout, [file], overlap.Token), deferredRejects, overlap.Token);
+                                    await ApplyEventsAsync(run, ReadResultsAsync([run.Bounces], overlap.Token), deferredRejects, overlap.Token);
                                 }
                                 catch
                                 {
@@ -236,23 +211,13 @@ public sealed class SuppressStage(
             deferred.Position = 0;
             await deferred.CopyToAsync(run.RejectsStream, ct);
 
-            unsubscriptions = await WriteResultAsync(run, archive, "unsubscriptions_" + suffix, "unsubscriptions", unsubscribes: true, ct);
-            await ApplyEventsAsync(run, ReadResultsAsync(archive.Layout, [unsubscriptions], ct), run.Rejects, ct);
+            await run.Unsubscriptions!.CommitAsync(ct);
+            await ApplyEventsAsync(run, ReadResultsAsync([run.Unsubscriptions], ct), run.Rejects, ct);
         }
         finally
         {
             await deferredRejects.DisposeAsync();
             await deferred.DisposeAsync();
-            if (bounces is not null)
-            {
-                await bounces.DisposeAsync();
-            }
-
-            if (unsubscriptions is not null)
-            {
-                await unsubscriptions.DisposeAsync();
-            }
-
             if (run.Writer is not null)
             {
                 await run.Writer.DisposeAsync();
@@ -272,7 +237,7 @@ public sealed class SuppressStage(
     // ------------------------------------------------------------------ sources
 
     /// <summary>The three closed-loop reads; <paramref name="afterBounces"/> runs once every bounce has been read (before getUnsubscribes).</summary>
-    private async Task ReadSoapAsync(RunState run, IPlatformClient client, Func<Task>? afterBounces, CancellationToken ct)
+    private async Task ReadSoapAsync(RunState run, IPlatformClient client, Func<Task> afterBounces, CancellationToken ct)
     {
         var until = await client.ClosedLoop.GetCurrentTimeAsync(ct);
         var last = await SuppressionWriter.ReadWatermarkAsync(crm, WatermarkName, ct);
@@ -285,10 +250,7 @@ public sealed class SuppressStage(
         var closedLoop = client.ClosedLoop;
         await ReadOperationAsync(run, SuppressRows.GetOutBounces, closedLoop.GetOutBouncesAsync(since, until, ct), SuppressRows.OutBounce, ct);
         await ReadOperationAsync(run, SuppressRows.GetResponses, closedLoop.GetResponsesAsync(since, until, ct), SuppressRows.Response, ct);
-        if (afterBounces is not null)
-        {
-            await afterBounces();
-        }
+        await afterBounces();
 
         await ReadOperationAsync(run, SuppressRows.GetUnsubscribes, closedLoop.GetUnsubscribesAsync(since, until, ct), SuppressRows.Unsubscribe, ct);
     }
@@ -298,6 +260,8 @@ public sealed class SuppressStage(
     {
         var source = "soap:" + operation;
         var tally = new SourceTally(source);
+        // The next page is fetched while this one is archived, parsed and staged (see ReadAhead).
+        rows = ReadAhead.ReadAsync(rows, ReadAheadRows, ct);
         if (run.Context.Archive is not { } archive)
         {
             await foreach (var row in rows.WithCancellation(ct))
@@ -456,6 +420,7 @@ public sealed class SuppressStage(
             if (await run.Staging!.AddAsync(e, ct))
             {
                 tally.Accepted++;
+                await (e.Kind == SuppressionKind.Unsubscribe ? run.Unsubscriptions! : run.Bounces!).WriteAsync(e, ct);
             }
             else
             {
@@ -491,52 +456,19 @@ public sealed class SuppressStage(
 
     // ------------------------------------------------------------------ result files
 
-    private static async Task<ArchiveFileWriter> WriteResultAsync(
-        RunState run, ArchiveAttempt archive, string name, string kind, bool unsubscribes, CancellationToken ct)
-    {
-        var file = archive.CreateFile(name, kind, "inbound", Platform);
-        try
-        {
-            long rows = 0;
-            await using (var csv = CsvWriter.Create(file.Content, CsvFormats.Writer, leaveOpen: true))
-            {
-                csv.WriteHeader(unsubscribes ? SuppressColumns.Unsubscriptions : SuppressColumns.Bounces);
-                await foreach (var e in run.Staging!.ReadAsync(unsubscribes, ct))
-                {
-                    var at = CrmTime.Format(e.OccurredAt);
-                    await csv.WriteRecordAsync(unsubscribes
-                        ? [e.RecipientId, e.Email, e.ListId?.ToString(CultureInfo.InvariantCulture) ?? string.Empty, at, e.MailingId, e.Source]
-                        : [e.RecipientId, e.Email, e.Kind.ToText(), at, e.Reason, e.MailingId, e.Source], ct);
-                    rows++;
-                }
-
-                await csv.FlushAsync(ct);
-            }
-
-            await file.CommitAsync(rows, ct);
-            return file;
-        }
-        catch
-        {
-            await file.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>The archived result files read back, streamed: what is applied is exactly what was archived.</summary>
+    /// <summary>The committed result files read back, streamed: what is applied is exactly what was written.</summary>
     private static async IAsyncEnumerable<LocatedEvent> ReadResultsAsync(
-        ArchiveLayout layout, ArchiveFileWriter[] files, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        ResultFile[] files, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         foreach (var file in files)
         {
-            var unsubscribes = file.Kind == "unsubscriptions";
-            await using var stream = new FileStream(layout.ToFullPath(file.RelativePath), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+            await using var stream = file.OpenRead();
             var reader = new CsvRecordReader(stream);
             reader.TryRead(out _);
             while (reader.TryRead(out var record))
             {
                 ct.ThrowIfCancellationRequested();
-                yield return new LocatedEvent(ParseResult(record, unsubscribes, file.RelativePath), file.RelativePath, record.Line);
+                yield return new LocatedEvent(ParseResult(record, file.Unsubscribes, file.Source), file.Source, record.Line);
             }
         }
     }
@@ -562,18 +494,6 @@ public sealed class SuppressStage(
         }
 
         return new SuppressionEvent(kind, f[0], f[1], null, at, f[4], f[5], f[6]);
-    }
-
-    private static async IAsyncEnumerable<LocatedEvent> FromStaging(EventStaging staging, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        foreach (var unsubscribes in new[] { false, true })
-        {
-            long line = 1;
-            await foreach (var e in staging.ReadAsync(unsubscribes, ct))
-            {
-                yield return new LocatedEvent(e, unsubscribes ? "unsubscriptions (dry run)" : "bounces (dry run)", ++line);
-            }
-        }
     }
 
     // ------------------------------------------------------------------ apply
@@ -711,7 +631,12 @@ public sealed class SuppressStage(
 
         public CsvWriter Ambiguities { get; } = ambiguities;
 
+        /// <summary>The keys of the events seen so far in this attempt (a second sighting is a duplicate).</summary>
         public EventStaging? Staging { get; set; }
+
+        public ResultFile? Bounces { get; set; }
+
+        public ResultFile? Unsubscriptions { get; set; }
 
         public (string Name, string Value)? Watermark { get; set; }
 
