@@ -268,7 +268,7 @@ public sealed class ResponseWriter : IAsyncDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
-                results[i] = await ApplyAsync(batch[i], keys[i], ct);
+                results[i] = Apply(batch[i], keys[i]);
             }
 
             WriteTotals(progress);
@@ -315,7 +315,7 @@ public sealed class ResponseWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _suppression.DisposeAsync();
+        _suppression.Dispose();
         foreach (var statement in _statements)
         {
             statement.Dispose();
@@ -329,8 +329,8 @@ public sealed class ResponseWriter : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
-    /// <summary>One event (rules in the class comment); only a bounce or unsubscribe waits for the suppression rules.</summary>
-    private async ValueTask<ResponseResult> ApplyAsync(LocatedResponse located, EventKey key, CancellationToken ct)
+    /// <summary>One event (rules in the class comment).</summary>
+    private ResponseResult Apply(LocatedResponse located, EventKey key)
     {
         var e = located.Event;
         if (FindApplied(key.Hash) is { } applied)
@@ -374,7 +374,7 @@ public sealed class ResponseWriter : IAsyncDisposable
         var ignoredBecause = "already-applied";
         if (suppressing)
         {
-            (changed, ignoredBecause) = await SuppressAsync(e, people, located, ct);
+            (changed, ignoredBecause) = Suppress(e, people, located);
         }
 
         if (campaign is not null)
@@ -784,7 +784,7 @@ public sealed class ResponseWriter : IAsyncDisposable
     }
 
     /// <summary>The person part of a bounce or unsubscribe, through suppress's rules and ledger; when nothing is applied, the rule that says why.</summary>
-    private async Task<(bool Changed, string IgnoredBecause)> SuppressAsync(ResponseEvent e, List<string> people, LocatedResponse located, CancellationToken ct)
+    private (bool Changed, string IgnoredBecause) Suppress(ResponseEvent e, List<string> people, LocatedResponse located)
     {
         var kind = e.Type switch
         {
@@ -809,14 +809,14 @@ public sealed class ResponseWriter : IAsyncDisposable
             applied = listId == reported.ListId ? reported : reported with { ListId = listId };
         }
 
-        if (!await _suppression.TryRecordAsync(reported, located.File, located.Line, ct))
+        if (!_suppression.TryRecord(reported, located.File, located.Line))
         {
             return (false, "already-applied");
         }
 
         foreach (var person in people)
         {
-            await _suppression.ApplyAsync(applied, person, optInId, located.File, located.Line, ct);
+            _suppression.Apply(applied, person, optInId, located.File, located.Line);
         }
 
         return (true, string.Empty);
@@ -1188,7 +1188,6 @@ public sealed class ResponseWriter : IAsyncDisposable
 
     private void Enlist(SqliteTransaction? tx)
     {
-        _suppression.Enlist(tx);
         foreach (var command in _commands)
         {
             command.Transaction = tx;

@@ -39,17 +39,17 @@ public sealed class SuppressionWriter : IAsyncDisposable
     private readonly SuppressionSettings _settings;
     private readonly SuppressionRules _rules;
 
-    // The two lookups run once or twice per event: prepared once per writer, not parsed again per event.
-    private readonly SqliteCommand _byId;
-    private readonly SqliteCommand _byEmail;
+    // The two lookups run once or twice per event: prepared once per writer on the native handle (as the rules).
+    private readonly NativeStatement _byId;
+    private readonly NativeStatement _byEmail;
 
     private SuppressionWriter(SqliteConnection connection, SuppressionSettings settings)
     {
         _connection = connection;
         _settings = settings;
         _rules = new SuppressionRules(connection, settings.RunId, settings.SoftBounceThreshold, settings.Now, Changes);
-        _byId = Lookup(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE id = $v");
-        _byEmail = Lookup(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim($v)) ORDER BY id");
+        _byId = new NativeStatement(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE id = ?1");
+        _byEmail = new NativeStatement(connection, "SELECT id, is_converted, converted_contact_id FROM person WHERE email_normalized = lower(trim(?1)) ORDER BY id");
     }
 
     /// <summary>Changes per kind of change (e.g. <c>email-bounced</c>), for the stage's details.</summary>
@@ -100,12 +100,10 @@ public sealed class SuppressionWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batch);
         var results = new ApplyResult[batch.Count];
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
-        _rules.Enlist(tx);
-        _byId.Transaction = tx;
-        _byEmail.Transaction = tx;
         for (var i = 0; i < batch.Count; i++)
         {
-            results[i] = await ApplyAsync(batch[i], cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            results[i] = Apply(batch[i]);
         }
 
         if (commit)
@@ -122,13 +120,13 @@ public sealed class SuppressionWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _rules.DisposeAsync();
-        await _byId.DisposeAsync();
-        await _byEmail.DisposeAsync();
+        _rules.Dispose();
+        _byId.Dispose();
+        _byEmail.Dispose();
         await _connection.DisposeAsync();
     }
 
-    private async Task<ApplyResult> ApplyAsync(LocatedEvent located, CancellationToken ct)
+    private ApplyResult Apply(LocatedEvent located)
     {
         var e = located.Event;
         long optInId = 0;
@@ -137,13 +135,13 @@ public sealed class SuppressionWriter : IAsyncDisposable
             return new ApplyResult(ApplyOutcome.UnknownRecipientList, 0, null);
         }
 
-        var people = await MatchAsync(e, ct);
+        var people = Match(e);
         if (people.Count == 0)
         {
             return new ApplyResult(ApplyOutcome.UnknownRecipient, 0, null);
         }
 
-        if (!await _rules.TryRecordAsync(e, located.File, located.Line, ct))
+        if (!_rules.TryRecord(e, located.File, located.Line))
         {
             return new ApplyResult(ApplyOutcome.AlreadyApplied, 0, null);
         }
@@ -151,45 +149,43 @@ public sealed class SuppressionWriter : IAsyncDisposable
         var changed = 0;
         foreach (var person in people)
         {
-            changed += await _rules.ApplyAsync(e, person, optInId, located.File, located.Line, ct) ? 1 : 0;
+            changed += _rules.Apply(e, person, optInId, located.File, located.Line) ? 1 : 0;
         }
 
         return new ApplyResult(ApplyOutcome.Applied, changed, people.Count > 1 ? people : null);
     }
 
     /// <summary>The people an event belongs to, by the rule in the class comment; converted leads replaced by their contacts.</summary>
-    private async Task<List<string>> MatchAsync(SuppressionEvent e, CancellationToken ct)
+    private List<string> Match(SuppressionEvent e)
     {
         var found = new List<string>(1);
         if (!string.IsNullOrWhiteSpace(e.RecipientId))
         {
-            await ReadPeopleAsync(_byId, e.RecipientId.Trim(), found, ct);
+            ReadPeople(_byId, e.RecipientId.Trim(), found);
         }
 
         if (found.Count == 0 && !string.IsNullOrWhiteSpace(e.Email))
         {
-            await ReadPeopleAsync(_byEmail, e.Email, found, ct);
+            ReadPeople(_byEmail, e.Email, found);
         }
 
         return found.Count < 2 ? found : [.. found.Distinct(StringComparer.Ordinal)];
     }
 
-    private static async Task ReadPeopleAsync(SqliteCommand command, string value, List<string> found, CancellationToken ct)
+    private static void ReadPeople(NativeStatement lookup, string value, List<string> found)
     {
-        command.Parameters[0].Value = value;
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        lookup.Bind(1, value);
+        try
         {
-            var converted = reader.GetInt64(1) == 1 && !reader.IsDBNull(2);
-            found.Add(converted ? reader.GetString(2) : reader.GetString(0));
+            while (lookup.Read())
+            {
+                var converted = lookup.GetInt64(1) == 1 && !lookup.IsNull(2);
+                found.Add(converted ? lookup.GetString(2) : lookup.GetString(0));
+            }
         }
-    }
-
-    private static SqliteCommand Lookup(SqliteConnection connection, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.Add(new SqliteParameter { ParameterName = "$v", Value = DBNull.Value });
-        return command;
+        finally
+        {
+            lookup.Reset();
+        }
     }
 }

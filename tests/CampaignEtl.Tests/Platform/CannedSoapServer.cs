@@ -122,6 +122,8 @@ internal sealed class CannedSoapServer : IAsyncDisposable
     {
         listener.Stop();
         listener.Close();
-        await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Bounded: the managed HttpListener on Linux does not always end a pending GetContextAsync (or the read of a
+        // request whose client went away) when stopped; awaiting the loop unbounded hung a whole test run once.
+        await loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }
