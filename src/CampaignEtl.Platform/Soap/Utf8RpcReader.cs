@@ -363,15 +363,7 @@ internal ref partial struct Utf8RpcReader
         }
 
         pos += name.Length;
-        SkipWhitespace();
-        if (!At('='))
-        {
-            return false;
-        }
-
-        pos++;
-        SkipWhitespace();
-        if (pos >= xml.Length || (xml[pos] != '"' && xml[pos] != '\''))
+        if (!EqualsThenQuote())
         {
             return false;
         }
@@ -385,6 +377,20 @@ internal ref partial struct Utf8RpcReader
         value = xml.Slice(pos + 1, close);
         pos += close + 2;
         return true;
+    }
+
+    /// <summary>An attribute's '=' between optional whitespace, up to its value's opening quote (left at it).</summary>
+    private bool EqualsThenQuote()
+    {
+        SkipWhitespace();
+        if (!At('='))
+        {
+            return false;
+        }
+
+        pos++;
+        SkipWhitespace();
+        return pos < xml.Length && (xml[pos] == '"' || xml[pos] == '\'');
     }
 
     private readonly ref struct StartTag(string local, string ns, int qname, int qnameLength, int scope, bool empty, Range id, Range href, bool nil)
@@ -475,15 +481,7 @@ internal ref partial struct Utf8RpcReader
                 return false;
             }
 
-            SkipWhitespace();
-            if (!At('='))
-            {
-                return false;
-            }
-
-            pos++;
-            SkipWhitespace();
-            if (pos >= xml.Length || (xml[pos] != '"' && xml[pos] != '\''))
+            if (!EqualsThenQuote())
             {
                 return false;
             }

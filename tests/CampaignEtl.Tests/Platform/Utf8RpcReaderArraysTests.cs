@@ -323,8 +323,8 @@ public sealed class Utf8RpcReaderArraysTests
         _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
     };
 
-    /// <summary>An Axis answer of codes: the array a multiRef of hrefs, each code a multiRef, written last and in reverse.</summary>
-    private static string MultiRefCodes(string[] codes)
+    /// <summary>An Axis answer of codes: the array a multiRef of hrefs, each code a multiRef, written last and in reverse (as out of order as the wire allows).</summary>
+    internal static string MultiRefCodes(string[] codes)
     {
         var text = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><ns1:addAll3FlatResponse soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:ns1="urn:api.broadmail.de/soap11/RpcRecipient"><addAll3FlatReturn href="#id0"/></ns1:addAll3FlatResponse>""");
         text.Append(CultureInfo.InvariantCulture, $"""<multiRef id="id0" soapenc:root="0" soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" soapenc:arrayType="xsd:int[{codes.Length}]" xsi:type="soapenc:Array" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/">""");

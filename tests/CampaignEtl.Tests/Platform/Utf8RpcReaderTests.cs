@@ -241,23 +241,6 @@ public sealed class Utf8RpcReaderTests
         </soapenv:Envelope>
         """;
 
-    private static string MultiRefAnswer(int[] codes)
-    {
-        var text = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><ns1:addAll3FlatResponse soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:ns1="urn:api.broadmail.de/soap11/RpcRecipient"><addAll3FlatReturn href="#id0"/></ns1:addAll3FlatResponse>""");
-        text.Append(CultureInfo.InvariantCulture, $"""<multiRef id="id0" soapenc:root="0" soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" soapenc:arrayType="xsd:int[{codes.Length}]" xsi:type="soapenc:Array" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/">""");
-        for (var i = 0; i < codes.Length; i++)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"""<item href="#id{i + 1}"/>""");
-        }
-
-        text.Append("</multiRef>");
-        // Referenced items last and in reverse, as out of order as the wire allows.
-        for (var i = codes.Length - 1; i >= 0; i--)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"""<multiRef id="id{i + 1}" soapenc:root="0" soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xsi:type="xsd:int" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/">{codes[i]}</multiRef>""");
-        }
-
-        text.Append("</soapenv:Body></soapenv:Envelope>");
-        return text.ToString();
-    }
+    private static string MultiRefAnswer(int[] codes) =>
+        Utf8RpcReaderArraysTests.MultiRefCodes([.. codes.Select(c => c.ToString(CultureInfo.InvariantCulture))]);
 }
