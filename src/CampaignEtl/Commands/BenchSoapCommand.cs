@@ -172,13 +172,20 @@ internal static class BenchSoapCommand
             }
         }
 
-        async Task FloorCallAsync()
+        // The floors' post: the prebuilt envelope with the next call number, as the client would send it.
+        HttpRequestMessage NextFloorRequest()
         {
             envelope.SetCall(++callNumber);
-            using var content = new ByteArrayContent(envelope.Bytes);
+            var content = new ByteArrayContent(envelope.Bytes);
             content.Headers.ContentType = MediaTypeHeaderValue.Parse("text/xml; charset=utf-8");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "RpcRecipient") { Content = content };
+            var request = new HttpRequestMessage(HttpMethod.Post, "RpcRecipient") { Content = content };
             request.Headers.Add("SOAPAction", "\"\"");
+            return request;
+        }
+
+        async Task FloorCallAsync()
+        {
+            using var request = NextFloorRequest();
             using var response = await http.SendAsync(request, cancellationToken);
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             if (!response.IsSuccessStatusCode || body.Length == 0)
@@ -193,11 +200,7 @@ internal static class BenchSoapCommand
         var answer = new byte[1 << 20];
         async Task PooledFloorCallAsync()
         {
-            envelope.SetCall(++callNumber);
-            using var content = new ByteArrayContent(envelope.Bytes);
-            content.Headers.ContentType = MediaTypeHeaderValue.Parse("text/xml; charset=utf-8");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "RpcRecipient") { Content = content };
-            request.Headers.Add("SOAPAction", "\"\"");
+            using var request = NextFloorRequest();
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             var length = 0;
