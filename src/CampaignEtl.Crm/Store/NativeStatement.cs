@@ -23,7 +23,11 @@ internal sealed class NativeStatement : IDisposable
         Check(raw.sqlite3_prepare_v2(_db, sql, out _statement));
     }
 
-    /// <summary>The position of a named parameter (<c>$name</c>); 0 when the statement has none of that name.</summary>
+    /// <summary>
+    /// The position of a named parameter (<c>$name</c>, or <c>?N</c> by its text); 0 when the statement has none of that
+    /// name. SQLite numbers a named parameter one past the highest number seen before it in the text, so in a statement
+    /// mixing the two, a name written before a <c>?N</c> can share that <c>?N</c>'s slot: write the names last.
+    /// </summary>
     public int IndexOf(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
 
     public NativeStatement Bind(int index, long value)
