@@ -1200,18 +1200,8 @@ public sealed class ResponseWriter : IAsyncDisposable
     private NativeStatement Native(string sql)
     {
         var statement = new NativeStatement(_connection, sql);
-        _statements.Add(statement);
-        if (statement.IndexOf("$run") is > 0 and var run)
-        {
-            statement.Bind(run, _settings.RunId);
-        }
-
-        if (statement.IndexOf("$now") is > 0 and var now)
-        {
-            statement.Bind(now, _now);
-        }
-
-        return statement;
+        _statements.Add(statement); // first, so that it is disposed with the others whatever follows
+        return statement.BindIfPresent("$run", _settings.RunId).BindIfPresent("$now", _now);
     }
 
     /// <summary>Whether the CRM still has the event ledger of earlier builds (keyed by hash alone) with rows in it.</summary>

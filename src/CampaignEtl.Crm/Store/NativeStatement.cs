@@ -30,6 +30,9 @@ internal sealed class NativeStatement : IDisposable
     /// </summary>
     public int IndexOf(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
 
+    /// <summary>Binds a value fixed for the statement's life (a run id, a time) when it has that parameter; none is fine.</summary>
+    public NativeStatement BindIfPresent(string name, string value) => IndexOf(name) is > 0 and var index ? Bind(index, value) : this;
+
     public NativeStatement Bind(int index, long value)
     {
         Check(raw.sqlite3_bind_int64(_statement, index, value));

@@ -100,21 +100,8 @@ internal sealed class SuppressionRules : IDisposable
     /// Numbered, not named: SQLite numbers a named parameter after the highest number seen before it in the text, so a
     /// <c>$run</c> ahead of a <c>?3</c> would share its slot.
     /// </summary>
-    private static NativeStatement Prepare(SqliteConnection connection, (string RunId, string Now) fixedValues, string sql)
-    {
-        var statement = new NativeStatement(connection, sql);
-        if (statement.IndexOf("?9") is > 0 and var run)
-        {
-            statement.Bind(run, fixedValues.RunId);
-        }
-
-        if (statement.IndexOf("?8") is > 0 and var now)
-        {
-            statement.Bind(now, fixedValues.Now);
-        }
-
-        return statement;
-    }
+    private static NativeStatement Prepare(SqliteConnection connection, (string RunId, string Now) fixedValues, string sql) =>
+        new NativeStatement(connection, sql).BindIfPresent("?9", fixedValues.RunId).BindIfPresent("?8", fixedValues.Now);
 
     private bool Bounce(string person, string at, string reason, string file, long line) =>
         _bounce.Bind(1, at).Bind(2, reason).Bind(3, file).Bind(4, line).Bind(5, person).Execute() > 0
